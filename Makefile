@@ -1,0 +1,32 @@
+# trustml: two commands do everything; each creates and fills .venv first if needed.
+#   make lab      open the course in JupyterLab      (make course: run every episode headless into build/)
+#   make test     run the test suite                 (what CI runs)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab course test check clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "trustml needs Python 3.10 or newer; set PYTHON=python3.11 (for example)")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -e '.[dev]'
+	@touch $@
+
+lab: $(STAMP)
+	$(BIN)/trustml check || true
+	$(BIN)/jupyter lab --ServerApp.root_dir=episodes
+
+course: $(STAMP)
+	$(BIN)/trustml run --output build $(if $(FAST),--fast)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: $(STAMP)
+	$(BIN)/trustml check
+
+clean:
+	rm -rf build .pytest_cache
