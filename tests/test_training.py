@@ -1,0 +1,144 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from trustml import set_seed
+from trustml.models import MLP, SimpleCNN
+from trustml.training import Callback, RecordLogits, fit, predict_logits
+
+
+def blobs(n=120, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 3
+    centres = torch.tensor([[3.0, 0.0], [-3.0, 0.0], [0.0, 3.0]])
+    return centres[y] + torch.randn(n, 2, generator=generator), y
+
+
+def test_fit_learns_separable_data_and_reports_history():
+    X, y = blobs()
+    set_seed(0)
+    model = MLP(2, 3, hidden=(16,))
+    history = fit(model, X, y, epochs=15, lr=1e-2, X_val=X, y_val=y, progress=False)
+    assert len(history.loss) == len(history.val_accuracy) == 15
+    assert history.loss[-1] < history.loss[0]
+    assert history.accuracy[-1] > 0.95 and history.val_accuracy[-1] > 0.95
+    frame = history.to_frame()
+    assert list(frame.columns) == ["loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
+    assert not model.training  # left in eval mode
+
+
+def test_same_seed_same_numbers_different_seed_different_numbers():
+    X, y = blobs()
+
+    def run(seed):
+        set_seed(seed)
+        model = MLP(2, 3, hidden=(8,), dropout=0.3)
+        return fit(model, X, y, epochs=3, seed=seed, progress=False).loss
+
+    assert run(1) == run(1)
+    assert run(1) != run(2)
+
+
+def test_numpy_inputs_are_accepted():
+    X, y = blobs()
+    history = fit(MLP(2, 3), X.numpy(), y.numpy(), epochs=1, progress=False)
+    assert len(history.loss) == 1
+
+
+def test_recorded_logits_are_the_training_pass_logits_in_sample_order():
+    X, y = blobs(n=50)
+    set_seed(0)
+    model = nn.Linear(2, 3)  # no dropout or batch norm: train and eval passes agree
+
+    class Freeze(Callback):
+        """Undo every step, so that each epoch sees the initial weights."""
+
+        def on_train_begin(self, model, **info):
+            self.state = {k: v.clone() for k, v in model.state_dict().items()}
+
+        def on_batch_end(self, epoch, indices, logits, targets):
+            model.load_state_dict(self.state)
+
+    recorder = RecordLogits()
+    fit(model, X, y, epochs=3, batch_size=8, callbacks=[recorder, Freeze()], progress=False)
+    assert recorder.logits.shape == (3, 50, 3)
+    expected = predict_logits(model, X)
+    for epoch in range(3):
+        assert torch.allclose(recorder.logits[epoch], expected, atol=1e-6)
+
+
+def test_every_sample_is_recorded_every_epoch_with_batch_norm():
+    # 65 samples with batch size 64 must not leave a batch of one (batch norm would fail)
+    X = torch.rand(65, 1, 8, 8)
+    y = torch.arange(65) % 2
+    recorder = RecordLogits()
+    fit(SimpleCNN(1, 2, width=4), X, y, epochs=2, callbacks=[recorder], progress=False)
+    assert not torch.isnan(recorder.logits).any()
+
+
+def test_callbacks_see_epochs_and_logs():
+    X, y = blobs(n=30)
+    seen = []
+
+    class Spy(Callback):
+        def on_epoch_end(self, epoch, model, logs):
+            seen.append((epoch, sorted(logs)))
+
+    fit(MLP(2, 3), X, y, epochs=2, callbacks=[Spy()], progress=False)
+    assert seen == [(0, ["accuracy", "loss"]), (1, ["accuracy", "loss"])]
+
+
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        ({"epochs": 0}, ValueError, "epochs must be a positive integer"),
+        ({"epochs": 2.5}, ValueError, "epochs must be a positive integer"),
+        ({"batch_size": -4}, ValueError, "batch_size must be a positive integer"),
+        ({"lr": 0}, ValueError, "lr must be a positive number"),
+        ({"lr": float("nan")}, ValueError, "lr must be a positive number"),
+        ({"optimizer": "adamw"}, ValueError, "optimizer must be one of"),
+        ({"weight_decay": -1}, ValueError, "weight_decay must be a non-negative"),
+        ({"seed": -1}, ValueError, "seed must be a non-negative integer"),
+        ({"X_val": torch.zeros(3, 2)}, ValueError, "Give both X_val and y_val"),
+        ({"y": torch.zeros(30)}, TypeError, "integer class indices"),
+        ({"y": torch.zeros(29, dtype=torch.long)}, ValueError, "X has 30 samples but y has 29 labels"),
+        ({"y": torch.full((30,), 3)}, ValueError, "y has label 3 but the model outputs only 3 logits"),
+        ({"y": torch.full((30,), -1)}, ValueError, "negative labels"),
+        ({"y": torch.zeros(30, 1, dtype=torch.long)}, ValueError, "must be 1-D"),
+        ({"X": torch.zeros(30, 5)}, ValueError, "cannot take inputs of shape"),
+        ({"X": [[0.0, 1.0]] * 30}, TypeError, "X must be a torch.Tensor or numpy array"),
+        ({"model": "mlp"}, TypeError, "model must be a torch.nn.Module"),
+    ],
+)
+def test_bad_arguments_get_clear_errors(change, error, message):
+    X, y = blobs(n=30)
+    args = {"model": MLP(2, 3), "X": X, "y": y, "epochs": 1, "progress": False} | change
+    with pytest.raises(error, match=message):
+        fit(**args)
+
+
+def test_nan_inputs_are_refused_with_a_count():
+    X, y = blobs(n=30)
+    X[[3, 7], 0] = float("nan")
+    with pytest.raises(ValueError, match=r"NaN or infinite values in 2 sample\(s\)"):
+        fit(MLP(2, 3), X, y, epochs=1, progress=False)
+
+
+def test_predict_logits_batches_and_restores_mode():
+    model = MLP(2, 3, dropout=0.5)
+    model.train()
+    X = torch.randn(1000, 2)
+    out = predict_logits(model, X, batch_size=128)
+    assert out.shape == (1000, 3)
+    assert model.training
+    assert torch.allclose(out, predict_logits(model, X))  # eval mode: dropout off, deterministic
+
+
+@pytest.mark.gpu
+def test_fit_runs_on_cuda():
+    X, y = blobs()
+    model = MLP(2, 3)
+    history = fit(model, X, y, epochs=2, device="cuda", progress=False)
+    assert next(model.parameters()).device.type == "cuda"
+    assert np.isfinite(history.loss).all()
