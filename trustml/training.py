@@ -295,7 +295,8 @@ def fit(
     for epoch in range(epochs):
         start = time.perf_counter()
         model.train()
-        loss_sum, correct = 0.0, 0
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), dtype=torch.long, device=device)
         for indices in torch.randperm(n, generator=order).tensor_split(n_batches):
             on_device = indices.to(device)
             targets = y_dev[on_device]
@@ -305,12 +306,12 @@ def fit(
             loss.backward()
             opt.step()
             logits = logits.detach()
-            loss_sum += loss.item() * len(indices)
-            correct += int((logits.argmax(1) == targets).sum())
+            loss_sum += loss.detach() * len(indices)
+            correct += (logits.argmax(1) == targets).sum()
             for cb in callbacks:
                 cb.on_batch_end(epoch, indices, logits, targets)
-        history.loss.append(loss_sum / n)
-        history.accuracy.append(correct / n)
+        history.loss.append(float(loss_sum) / n)
+        history.accuracy.append(int(correct) / n)
         logs = {"loss": history.loss[-1], "accuracy": history.accuracy[-1]}
         if validate:
             val_logits = predict_logits(model, X_val, device=device)
