@@ -1,9 +1,9 @@
 """The two ways to install the course declare the same packages."""
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +20,9 @@ def test_environment_yml_matches_pyproject():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
     listed = {normalise(r) for r in pip_section if not r.startswith("-e")}
-    assert listed == declared, f"only in environment.yml: {listed - declared}; only in pyproject.toml: {declared - listed}"
+    assert listed == declared, (
+        f"only in environment.yml: {listed - declared}; only in pyproject.toml: {declared - listed}"
+    )
     assert "-e ." in pip_section
 
 

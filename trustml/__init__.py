@@ -14,7 +14,7 @@ import torch
 
 from trustml.config import Settings, fast_or_full, settings
 
-__all__ = ["Settings", "fast_or_full", "get_device", "set_seed", "settings", "__version__"]
+__all__ = ["Settings", "__version__", "fast_or_full", "get_device", "set_seed", "settings"]
 __version__ = "0.1.0"
 
 

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Settings", "settings", "fast_or_full"]
+__all__ = ["Settings", "fast_or_full", "settings"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -50,7 +50,7 @@ class Settings:
     fast: bool
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         """Read the settings from the environment variables."""
         data = os.environ.get("TRUSTML_DATA", "").strip()
         return cls(

@@ -7,12 +7,12 @@ linear probes look at); ``forward(x)`` is ``head(features(x))``.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-__all__ = ["LeNet", "MLP", "SimpleCNN"]
+__all__ = ["MLP", "LeNet", "SimpleCNN"]
 
 
 def _check_positive(**values):

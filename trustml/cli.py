@@ -1,0 +1,242 @@
+"""The ``trustml`` command: ``check``, ``list``, ``fetch`` and ``run``.
+
+``trustml check`` is the workshop's set-up check: what is installed, which
+device trains, whether widgets will render, which datasets are cached and
+what runs offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+# (distribution, what the course uses it for)
+CORE_PACKAGES = [
+    ("torch", "training"),
+    ("torchvision", "image data and models"),
+    ("numpy", "arrays"),
+    ("pandas", "tables"),
+    ("scikit-learn", "classic models, digits"),
+    ("matplotlib", "plots"),
+    ("ipywidgets", "interactive widgets"),
+    ("jupyterlab", "the course's notebook app"),
+    ("aif360", "fairness metrics and mitigation"),
+    ("fairlearn", "fairness metrics and mitigation"),
+    ("pytorch-ood", "out-of-distribution detectors"),
+    ("grad-cam", "class activation maps"),
+    ("transformers", "language models for probes"),
+    ("datasets", "IMDB download"),
+    ("cleanlab", "confident learning"),
+    ("pooch", "checksummed downloads"),
+    ("nbclient", "headless episode runs"),
+]
+
+OK, BAD, INFO = "ok  ", "MISS", "    "
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _widget_extension() -> tuple[bool, str]:
+    """Is the JupyterLab widget manager (the ipywidgets front end) installed where Lab finds it?"""
+    from jupyter_core.paths import jupyter_path
+
+    for root in jupyter_path("labextensions"):
+        package = Path(root) / "@jupyter-widgets" / "jupyterlab-manager" / "package.json"
+        if package.is_file():
+            return True, f"JupyterLab widget extension found ({package.parent})"
+    return False, "JupyterLab widget extension not found: `pip install jupyterlab_widgets` (comes with ipywidgets 8)"
+
+
+def cmd_check(args) -> int:
+    """Print what works and what is missing; exit 1 if something the course needs is missing."""
+    import trustml
+    from trustml.data import list_datasets
+
+    problems = 0
+    print(f"trustml {trustml.__version__} set-up check\n")
+    print(f"Python {sys.version.split()[0]} at {sys.executable}")
+    print("\nPackages")
+    for distribution, purpose in CORE_PACKAGES:
+        version = _version(distribution)
+        if version is None:
+            problems += 1
+            print(f"  {BAD} {distribution:<13} missing ({purpose}): run `make lab` or `pip install -e .`")
+        else:
+            print(f"  {OK} {distribution:<13} {version:<12} {purpose}")
+    ipywidgets = _version("ipywidgets")
+    if ipywidgets and int(ipywidgets.split(".")[0]) < 8:
+        problems += 1
+        print(f"  {BAD} ipywidgets {ipywidgets} is too old: the course needs ipywidgets 8")
+
+    print("\nDevice")
+    device = trustml.get_device()
+    if device.type == "cuda":
+        import torch
+
+        print(f"  {OK} cuda: {torch.cuda.get_device_name(0)} (training runs on the GPU)")
+    elif device.type == "mps":
+        print(f"  {OK} mps: Apple GPU (training runs on it)")
+    else:
+        print(f"  {OK} cpu: no GPU found; every episode runs on the CPU (fast mode takes about a minute each)")
+
+    print("\nWidgets")
+    found, message = _widget_extension()
+    problems += not found
+    print(f"  {OK if found else BAD} {message}")
+
+    settings = trustml.settings()
+    print("\nSettings")
+    print(f"  {INFO} data dir  {settings.data_dir}  (TRUSTML_DATA)")
+    print(f"  {INFO} offline   {settings.offline}  (TRUSTML_OFFLINE=1: never download)")
+    print(f"  {INFO} fast      {settings.fast}  (TRUSTML_FAST=1: small subsets and epochs)")
+
+    print("\nDatasets (every episode runs offline on the embedded ones)")
+    table = list_datasets()
+    for row in table.itertuples():
+        if row.embedded:
+            state = "embedded: always available"
+        elif row.cached:
+            state = "real: cached, runs offline"
+        else:
+            state = f"real: not cached; offline the episodes use {row.stand_in!r} (`trustml fetch {row.name}`)"
+        print(f"  {OK} {row.name:<20} {row.kind:<8} {state}")
+
+    from trustml.episodes import default_episodes_dir, find_episodes
+
+    print("\nEpisodes")
+    try:
+        episodes = find_episodes()
+    except FileNotFoundError:
+        print(f"  {INFO} no episodes folder at {default_episodes_dir()} (run from a checkout of the course)")
+    else:
+        print(f"  {OK} {len(episodes)} notebooks in {default_episodes_dir()}")
+
+    print()
+    if problems:
+        print(f"{problems} problem(s) found: fix the lines marked {BAD.strip()} above.")
+        return 1
+    print("All set: everything the course needs is here, and every episode runs offline.")
+    return 0
+
+
+def cmd_list(args) -> int:
+    """List the datasets and the episodes."""
+    from trustml.data import list_datasets
+
+    table = list_datasets()
+    print("Datasets")
+    for row in table.itertuples():
+        kind = "embedded" if row.embedded else ("cached" if row.cached else f"download (stand-in: {row.stand_in})")
+        print(f"  {row.name:<20} {row.kind:<8} {kind:<36} {row.description}")
+    from trustml.episodes import find_episodes
+
+    try:
+        episodes = find_episodes()
+    except FileNotFoundError:
+        return 0
+    print("\nEpisodes")
+    for nb in episodes:
+        print(f"  {nb.stem}")
+    return 0
+
+
+def cmd_fetch(args) -> int:
+    """Download real datasets into the cache."""
+    from trustml.data import DatasetNotAvailableError, fetch, list_datasets
+
+    table = list_datasets()
+    names = list(table.loc[~table.embedded, "name"]) if args.names == ["all"] else args.names
+    failed = 0
+    for name in names:
+        if name == "meps19" and args.names == ["all"] and not args.accept_meps_terms:
+            print("skip  meps19: its data-use terms must be accepted (add --accept-meps-terms)")
+            continue
+        try:
+            folder = fetch(name, accept_terms=args.accept_meps_terms)
+        except (DatasetNotAvailableError, ValueError) as err:
+            failed += 1
+            print(f"FAIL  {name}: {err}", file=sys.stderr)
+        else:
+            print(f"ok    {name} -> {folder}")
+    return 1 if failed else 0
+
+
+def cmd_run(args) -> int:
+    """Execute episodes headless and write them to the output folder."""
+    from trustml.episodes import find_episodes, run_episode
+
+    try:
+        notebooks = find_episodes(args.episodes, episodes_dir=args.episodes_dir)
+    except (FileNotFoundError, ValueError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    mode = "fast" if args.fast else "full"
+    network = "offline" if args.offline else "online"
+    print(f"Running {len(notebooks)} episode(s), {mode} mode, {network}, into {args.output}/")
+    runs = []
+    for nb in notebooks:
+        run = run_episode(nb, output_dir=args.output, fast=args.fast, offline=args.offline, timeout=args.timeout)
+        runs.append(run)
+        status = "ok  " if run.ok else "FAIL"
+        print(f"  {status} {nb.stem:<40} {run.seconds:7.1f} s", flush=True)
+        if not run.ok:
+            print(_indent(_last_lines(run.error, 15)), file=sys.stderr)
+    total = sum(r.seconds for r in runs)
+    failed = [r for r in runs if not r.ok]
+    print(f"{len(runs) - len(failed)} passed, {len(failed)} failed in {total:.1f} s; outputs in {args.output}/")
+    return 1 if failed else 0
+
+
+def _last_lines(text: str, n: int) -> str:
+    return "\n".join(text.strip().splitlines()[-n:])
+
+
+def _indent(text: str) -> str:
+    return "\n".join("      " + line for line in text.splitlines())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="trustml", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("check", help="check the set-up: packages, device, widgets, datasets").set_defaults(func=cmd_check)
+    sub.add_parser("list", help="list datasets and episodes").set_defaults(func=cmd_list)
+
+    fetch = sub.add_parser("fetch", help="download real datasets for offline use (e.g. before a workshop)")
+    fetch.add_argument("names", nargs="+", metavar="NAME", help="dataset names, or 'all'")
+    fetch.add_argument(
+        "--accept-meps-terms",
+        action="store_true",
+        help="accept the MEPS data-use terms (https://meps.ahrq.gov/data_stats/data_use.jsp)",
+    )
+    fetch.set_defaults(func=cmd_fetch)
+
+    run = sub.add_parser("run", help="execute episodes headless, writing notebooks and HTML")
+    run.add_argument("episodes", nargs="*", metavar="EPISODE", help="numbers or names (default: all)")
+    run.add_argument("--output", type=Path, default=Path("build"), help="output folder (default: build)")
+    run.add_argument("--episodes-dir", type=Path, default=None, help="where the notebooks are")
+    run.add_argument("--fast", action="store_true", help="fast mode: small subsets and epochs (as in the tests)")
+    run.add_argument("--online", dest="offline", action="store_false", help="allow downloads (default: offline)")
+    run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default: 600)")
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``trustml`` command."""
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
