@@ -60,3 +60,21 @@ def test_a_switch_that_is_not_one_says_so(monkeypatch):
     monkeypatch.setenv("TRUSTML_OFFLINE", "maybe")
     with pytest.raises(ValueError, match="TRUSTML_OFFLINE='maybe' is not a switch"):
         settings()
+
+
+def test_aif360_notices_about_unused_extras_are_silenced_others_are_not(caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        logging.warning("No module named 'tensorflow': AdversarialDebiasing will be unavailable. To install, run:\n...")
+        logging.warning("something else")
+    assert [r.getMessage() for r in caplog.records] == ["something else"]
+
+
+def test_importing_the_fairness_libraries_prints_no_notices():
+    import subprocess
+    import sys
+
+    code = "import trustml, trustml.data, aif360.metrics, aif360.algorithms.preprocessing"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "will be unavailable" not in result.stderr + result.stdout

@@ -7,6 +7,7 @@ metrics, plots and widgets.
 
 from __future__ import annotations
 
+import logging
 import random
 
 import numpy as np
@@ -16,6 +17,22 @@ from trustml.config import Settings, fast_or_full, settings
 
 __all__ = ["Settings", "__version__", "fast_or_full", "get_device", "set_seed", "settings"]
 __version__ = "0.1.0"
+
+
+class _OptionalExtrasFilter(logging.Filter):
+    """Drops AIF360's import-time notices about optional extras the course does not use.
+
+    AIF360 logs "No module named 'tensorflow': AdversarialDebiasing will be
+    unavailable. To install, run: ..." on the root logger when its modules are
+    imported; in a notebook that is noise in a learner's cell.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == "root" and "will be unavailable. To install, run" in str(record.msg))
+
+
+if not any(isinstance(f, _OptionalExtrasFilter) for f in logging.getLogger().filters):
+    logging.getLogger().addFilter(_OptionalExtrasFilter())
 
 
 def get_device() -> torch.device:
