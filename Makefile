@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 lab: $(STAMP)
 	$(BIN)/trustml check || true
-	$(BIN)/jupyter lab --ServerApp.root_dir=episodes
+	$(BIN)/jupyter lab --ServerApp.root_dir=episodes $(LAB_ARGS)
 
 course: $(STAMP)
 	$(BIN)/trustml run --output build $(if $(FAST),--fast)

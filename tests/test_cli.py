@@ -33,6 +33,7 @@ def test_check_reports_a_working_setup(capsys):
     assert code == 0, out
     assert "ok   torch" in out and "JupyterLab widget extension found" in out
     assert "offline the episodes use 'digits'" in out
+    assert "trustml fetch meps19 --accept-meps-terms" in out
     assert "All set" in out
 
 

@@ -208,3 +208,22 @@ def test_cifar_batches_cannot_run_code(data_dir):
     (folder / "batches.meta").write_bytes(pickle.dumps({b"label_names": []}, protocol=2))
     with pytest.raises(pickle.UnpicklingError, match="refusing to load posix.system"):
         load("cifar10", source="real")
+
+
+@pytest.mark.parametrize("python_has_data_filter", [True, False])
+def test_archives_cannot_write_outside_the_cache(tmp_path, monkeypatch, python_has_data_filter):
+    from trustml.data.images import _safe_extract
+
+    if not python_has_data_filter:
+        monkeypatch.delattr(tarfile, "data_filter")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("../escaped.txt")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"bad"))
+    buffer.seek(0)
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    with tarfile.open(fileobj=buffer) as tar, pytest.raises((ValueError, tarfile.TarError)):
+        _safe_extract(tar, folder)
+    assert not (tmp_path / "escaped.txt").exists()

@@ -35,7 +35,7 @@ CORE_PACKAGES = [
     ("nbclient", "headless episode runs"),
 ]
 
-OK, BAD, INFO = "ok  ", "MISS", "    "
+OK, BAD, TODO, INFO = "ok  ", "MISS", "--  ", "    "
 
 
 def _version(distribution: str) -> str | None:
@@ -107,8 +107,9 @@ def cmd_check(args) -> int:
         elif row.cached:
             state = "real: cached, runs offline"
         else:
-            state = f"real: not cached; offline the episodes use {row.stand_in!r} (`trustml fetch {row.name}`)"
-        print(f"  {OK} {row.name:<20} {row.kind:<8} {state}")
+            terms = " --accept-meps-terms" if row.terms else ""
+            state = f"real: not cached; offline the episodes use {row.stand_in!r} (`trustml fetch {row.name}{terms}`)"
+        print(f"  {OK if row.embedded or row.cached else TODO} {row.name:<20} {row.kind:<8} {state}")
 
     from trustml.episodes import default_episodes_dir, find_episodes
 

@@ -126,7 +126,8 @@ def list_datasets():
     pandas.DataFrame
         Columns ``name``, ``kind``, ``embedded`` (needs no network),
         ``cached`` (loadable offline now), ``stand_in`` (the embedded dataset
-        used when the real one cannot be had), ``description``, ``source``,
+        used when the real one cannot be had), ``terms`` (data-use terms to
+        accept before downloading, if any), ``description``, ``source``,
         ``licence``.
 
     Examples
@@ -144,6 +145,7 @@ def list_datasets():
             "embedded": spec.embedded,
             "cached": is_cached(spec.name),
             "stand_in": spec.embedded_default or "",
+            "terms": spec.terms or "",
             "description": spec.description,
             "source": spec.source,
             "licence": spec.licence,

@@ -240,13 +240,26 @@ def _register_mnist_like(name, tv_class, class_names, description, licence):
     )
 
 
+def _safe_extract(tar: tarfile.TarFile, folder: Path) -> None:
+    """Extract regular files and folders only, and only inside ``folder``."""
+    if hasattr(tarfile, "data_filter"):  # Python 3.10.12+, 3.11.4+
+        tar.extractall(folder, filter="data")
+        return
+    root = folder.resolve()
+    for member in tar.getmembers():
+        target = (folder / member.name).resolve()
+        if not (member.isfile() or member.isdir()) or root not in (target, *target.parents):
+            raise ValueError(f"refusing to extract {member.name!r}: not a plain file inside {folder}")
+    tar.extractall(folder)
+
+
 def _register_cifar10():
     from torchvision.datasets import CIFAR10
 
     def fetch(folder: Path) -> None:
         archive = download(CIFAR10.url, folder, CIFAR10.filename, known_hash=f"md5:{CIFAR10.tgz_md5}")
         with tarfile.open(archive) as tar:
-            tar.extractall(folder, filter="data")
+            _safe_extract(tar, folder)
         archive.unlink()
 
     files = [name for name, _ in CIFAR10.train_list + CIFAR10.test_list] + [CIFAR10.meta["filename"]]
