@@ -115,7 +115,6 @@ def run_episode(
     notebook = Path(notebook)
     nb = nbformat.read(notebook, as_version=4)
     env = dict(os.environ, TRUSTML_FAST="1" if fast else "0", TRUSTML_OFFLINE="1" if offline else "0")
-    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     client = NotebookClient(
         nb,
         timeout=timeout,
