@@ -137,10 +137,18 @@ def _as_inputs(X, what: str, dtype: torch.dtype = torch.float32) -> torch.Tensor
     """``X`` as a tensor of the model's dtype: numpy or torch, of any real dtype (float, int, bool)."""
     if isinstance(X, np.ndarray):
         if X.dtype.kind == "c":
-            raise TypeError(f"{what} is complex ({X.dtype}): models take real numbers; pass {what}.real or np.abs({what}).")
+            raise TypeError(
+                f"{what} is complex ({X.dtype}): models take real numbers; pass {what}.real or np.abs({what})."
+            )
         if X.dtype.kind not in "biuf":
-            raise TypeError(f"{what} has dtype {X.dtype}: it must hold numbers (float, int or bool), one sample per row.")
-        X = torch.from_numpy(X.astype(np.float64 if dtype == torch.float64 else np.float32, copy=False))
+            raise TypeError(
+                f"{what} has dtype {X.dtype}: it must hold numbers (float, int or bool), one sample per row."
+            )
+        if X.dtype.kind in "biu":
+            X = X.astype(np.float64 if dtype == torch.float64 else np.float32)
+        elif X.dtype.itemsize > 8:  # long double: torch has none
+            X = X.astype(np.float64)
+        X = _from_numpy(X)  # to the model's dtype below, checked for overflow
     if not isinstance(X, torch.Tensor):
         raise TypeError(f"{what} must be a torch.Tensor or numpy array, got {type(X).__name__}.")
     if X.is_complex():
@@ -156,6 +164,13 @@ def _as_inputs(X, what: str, dtype: torch.dtype = torch.float32) -> torch.Tensor
     return X
 
 
+def _from_numpy(a: np.ndarray) -> torch.Tensor:
+    """A tensor of a NumPy array of any byte order and strides (torch takes neither big-endian nor reversed)."""
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
 def _check_finite(X: torch.Tensor, what: str, problem: str, fix: str) -> None:
     if not X.is_floating_point() or bool(torch.isfinite(X).all()):
         return
@@ -167,7 +182,7 @@ def _as_labels(y, n: int, what: str, inputs: str) -> torch.Tensor:
     if isinstance(y, np.ndarray):
         if y.dtype.kind not in "biufc":
             raise TypeError(f"{what} has dtype {y.dtype}: it must hold integer class indices 0..K-1.")
-        y = torch.from_numpy(y)
+        y = _from_numpy(y)
     if not isinstance(y, torch.Tensor):
         raise TypeError(f"{what} must be a torch.Tensor or numpy array of class indices, got {type(y).__name__}.")
     if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:

@@ -216,9 +216,7 @@ def _check_labels(path: Path, labels: np.ndarray, n_images: int, num_classes: in
     if len(labels) != n_images:
         raise DataIntegrityError(path, f"holds {len(labels)} labels, but its images file holds {n_images} images")
     if len(labels) and int(labels.max()) >= num_classes:
-        raise DataIntegrityError(
-            path, f"holds label {int(labels.max())}, but the classes are 0-{num_classes - 1}"
-        )
+        raise DataIntegrityError(path, f"holds label {int(labels.max())}, but the classes are 0-{num_classes - 1}")
 
 
 def _images_to_tensor(images: np.ndarray) -> torch.Tensor:

@@ -185,7 +185,9 @@ def _load_meps19(folder: Path) -> StandardDataset:
     try:
         raw = pd.read_sas(path, format="xport", encoding="utf-8", compression="zip")
     except (ValueError, EOFError, UnicodeDecodeError, OSError, zipfile.BadZipFile) as err:
-        raise DataIntegrityError(path, f"holds an XPORT file that cannot be read ({type(err).__name__}: {err})") from err
+        raise DataIntegrityError(
+            path, f"holds an XPORT file that cannot be read ({type(err).__name__}: {err})"
+        ) from err
     params = _meps19_params()
     kept = {
         params["label_name"],

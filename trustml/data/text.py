@@ -394,7 +394,7 @@ def _read_imdb_split(path: Path) -> tuple[list, np.ndarray]:
     labels = frame["label"]
     if not pd.api.types.is_integer_dtype(labels) or not labels.isin([0, 1]).all():
         bad = labels[~labels.isin([0, 1])]
-        example = f"e.g. {bad.iloc[0]!r} in row {bad.index[0]}" if len(bad) else f"dtype {labels.dtype}"
+        example = f"e.g. {bad.tolist()[0]!r} in row {bad.index[0]}" if len(bad) else f"dtype {labels.dtype}"
         raise DataIntegrityError(path, f"is not an IMDB split: its labels must be 0 or 1 ({example})")
     texts = frame["text"].tolist()
     empty = [i for i, text in enumerate(texts) if not isinstance(text, str) or not text.strip()]
