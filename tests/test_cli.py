@@ -106,3 +106,144 @@ def test_run_reports_failures_and_exits_nonzero(capsys, tiny_episodes, tmp_path)
 def test_run_unknown_episode(capsys, tiny_episodes):
     code, _, err = run_cli(capsys, "run", "7", "--episodes-dir", str(tiny_episodes))
     assert code == 2 and "No episode matches '7'. Episodes: 01-works, 02-broken" in err
+
+
+# --------------------------------------------------------------------------- user mistakes: one line, non-zero exit
+
+
+def console(*argv, env=None):
+    """Run the installed ``trustml`` command; returns (exit code, stdout, stderr)."""
+    script = Path(sys.executable).parent / "trustml"
+    result = subprocess.run([str(script), *argv], capture_output=True, text=True, env=env, timeout=300)
+    return result.returncode, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("variable", ["TRUSTML_FAST", "TRUSTML_OFFLINE"])
+def test_a_bad_setting_names_the_variable_and_its_values(capsys, monkeypatch, variable):
+    monkeypatch.setenv(variable, "maybe")
+    code, out, err = run_cli(capsys, "list")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and f"{variable}='maybe' is not a switch" in err
+    assert "allowed values are 1, on, true, yes (on) and 0, false, no, off or empty (off)" in err
+
+
+def test_a_bad_setting_gives_no_traceback_from_the_console_script(tmp_path):
+    import os
+
+    code, out, err = console("check", env=dict(os.environ, TRUSTML_OFFLINE="2", TRUSTML_DATA=str(tmp_path)))
+    assert code == 2 and "Traceback" not in err and err.startswith("trustml: TRUSTML_OFFLINE='2'")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"not json at all", id="text"),
+        pytest.param(b"\xff\xfe\x00\x01", id="binary"),
+        pytest.param(b"{}", id="empty-object"),
+        pytest.param(b"[1, 2]", id="list"),
+        pytest.param(b'{"cells": 3}', id="bad-cells"),
+        pytest.param(
+            b'{"nbformat": 4, "nbformat_minor": 5, "cells": [{"cell_type": "code"}], "metadata": {}}', id="invalid"
+        ),
+    ],
+)
+def test_run_refuses_a_file_that_is_no_notebook_before_running_anything(capsys, tiny_episodes, tmp_path, content):
+    bad = tmp_path / "03-bad.ipynb"
+    bad.write_bytes(content)
+    output = tmp_path / "out"
+    code, out, err = run_cli(capsys, "run", str(tiny_episodes / "01-works.ipynb"), str(bad), "--output", str(output))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{bad} is not a Jupyter notebook (" in err
+    assert not (output / "01-works.ipynb").exists()  # the good one did not run first
+
+
+def test_run_checks_output_before_running(capsys, tiny_episodes, tmp_path):
+    existing = tmp_path / "report.html"
+    existing.write_text("keep me")
+    code, out, err = run_cli(capsys, "run", "1", "--episodes-dir", str(tiny_episodes), "--output", str(existing))
+    assert code == 2 and out == "" and "--output" in err and "is a file, not a folder" in err
+    assert existing.read_text() == "keep me"
+    code, out, err = run_cli(
+        capsys, "run", "1", "--episodes-dir", str(tiny_episodes), "--output", str(existing / "sub")
+    )
+    assert code == 2 and out == "" and "cannot be written to (Not a directory)" in err
+
+
+def test_run_refuses_an_unwritable_output(capsys, tiny_episodes, tmp_path, monkeypatch):
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)  # root can write anywhere: simulate a read-only place
+    code, out, err = run_cli(capsys, "run", "1", "--episodes-dir", str(tiny_episodes), "--output", str(tmp_path / "o"))
+    assert code == 2 and "cannot be written to (Permission denied)" in err
+
+
+def test_run_refuses_a_non_positive_timeout(capsys, tiny_episodes):
+    code, _, err = run_cli(capsys, "run", "1", "--episodes-dir", str(tiny_episodes), "--timeout", "0")
+    assert code == 2 and "--timeout must be a positive number" in err
+
+
+def test_argparse_mistakes_exit_with_usage_not_traceback():
+    code, out, err = console("fetch")
+    assert code == 2 and "Traceback" not in err and "the following arguments are required: NAME" in err
+    code, _, err = console("frobnicate")
+    assert code == 2 and "invalid choice" in err
+
+
+def test_fetch_into_a_data_folder_that_is_a_file(capsys, monkeypatch, tmp_path):
+    blocked = tmp_path / "data-file"
+    blocked.write_text("x")
+    monkeypatch.setenv("TRUSTML_DATA", str(blocked))
+    monkeypatch.setenv("TRUSTML_OFFLINE", "0")
+    code, _, err = run_cli(capsys, "fetch", "mnist")
+    assert code == 1 and err.count("\n") == 1
+    assert f"FAIL  mnist: 'mnist' cannot be cached: {blocked} is a file, not a folder" in err
+    code, out, _ = run_cli(capsys, "check")
+    assert f"real: cannot be cached: {blocked} is a file, not a folder" in out
+
+
+def damaged_mnist(data_dir):
+    folder = data_dir / "mnist"
+    folder.mkdir()
+    for name in ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"]:
+        (folder / name).write_bytes(b"")
+    return folder
+
+
+def test_check_marks_a_damaged_dataset_with_its_repair(capsys, data_dir):
+    damaged_mnist(data_dir)
+    code, out, _ = run_cli(capsys, "check")
+    assert code == 1 and "All set" not in out
+    line = next(line for line in out.splitlines() if " mnist " in line)
+    assert line.startswith("  MISS mnist") and "DAMAGED (train-images-idx3-ubyte.gz is empty (0 bytes)" in line
+    assert "Repair: `trustml fetch mnist`" in line
+    assert "t10k-labels" not in line  # a missing file is not damage
+
+
+def test_fetch_offline_names_the_damaged_file(capsys, data_dir):
+    damaged_mnist(data_dir)
+    code, _, err = run_cli(capsys, "fetch", "mnist")
+    assert code == 1 and err.count("\n") == 1
+    assert "train-images-idx3-ubyte.gz is empty (0 bytes)" in err and "unset TRUSTML_OFFLINE" in err
+
+
+def test_fetch_says_what_it_repaired(capsys, data_dir, fake_downloads, monkeypatch):
+    from datafiles import idx_bytes, publish_mnist, small_mnist_arrays, write_files
+    from torchvision.datasets import MNIST
+
+    files = {name: idx_bytes(a) for name, a in small_mnist_arrays().items()}
+    publish_mnist(monkeypatch, files)
+    fake_downloads.served.update({MNIST.mirrors[0] + n: c for n, c in files.items()})
+    code, out, _ = run_cli(capsys, "fetch", "mnist")
+    assert code == 0 and f"ok    mnist: downloaded and verified into {data_dir / 'mnist'}" in out
+    code, out, _ = run_cli(capsys, "fetch", "mnist")
+    assert code == 0 and "ok    mnist: already cached and verified" in out
+    write_files(data_dir / "mnist", {"t10k-images-idx3-ubyte.gz": b"damaged"})
+    code, out, _ = run_cli(capsys, "fetch", "mnist")
+    assert code == 0 and "ok    mnist: repaired" in out
+    assert "Repaired 'mnist'" in out and "t10k-images-idx3-ubyte.gz fails its checksum" in out
+    assert "the other 3 file(s) had passed verification" in out
+    code, out, _ = run_cli(capsys, "fetch", "digits")
+    assert code == 0 and "ok    digits: embedded in trustml, nothing to download" in out

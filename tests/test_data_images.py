@@ -1,5 +1,4 @@
 import gzip
-import hashlib
 import io
 import os
 import pickle
@@ -8,35 +7,35 @@ import tarfile
 import numpy as np
 import pytest
 import torch
+from datafiles import (
+    MNIST_FILES,
+    cifar_archive,
+    cifar_files,
+    cifar_members,
+    idx_bytes,
+    publish_cifar,
+    publish_mnist,
+    small_mnist_arrays,
+)
 from torchvision.datasets import CIFAR10, MNIST
 
-from trustml.data import DataNotice, DatasetNotAvailableError, DownloadError, ImageData, fetch, is_cached, load
+from trustml.data import (
+    DataIntegrityError,
+    DataNotice,
+    DatasetNotAvailableError,
+    DownloadError,
+    ImageData,
+    fetch,
+    is_cached,
+    load,
+)
 from trustml.data.images import read_idx
-
-MNIST_FILES = [
-    "train-images-idx3-ubyte.gz",
-    "train-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz",
-]
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    """Encode a uint8 array as a gzipped IDX file, the MNIST format."""
-    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">i4").tobytes()
-    return gzip.compress(header + array.astype(np.uint8).tobytes())
 
 
 @pytest.fixture
 def small_mnist():
     """A tiny MNIST in IDX form: {file name: bytes} plus the arrays it holds."""
-    rng = np.random.default_rng(0)
-    arrays = {
-        "train-images-idx3-ubyte.gz": rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
-        "train-labels-idx1-ubyte.gz": np.arange(12, dtype=np.uint8) % 10,
-        "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (5, 28, 28), dtype=np.uint8),
-        "t10k-labels-idx1-ubyte.gz": np.array([9, 8, 7, 6, 5], dtype=np.uint8),
-    }
+    arrays = small_mnist_arrays()
     return {name: idx_bytes(a) for name, a in arrays.items()}, arrays
 
 
@@ -85,8 +84,9 @@ def test_subset_errors(kwargs, message):
         load("digits").subset(**kwargs)
 
 
-def test_real_mnist_is_read_from_idx_files_in_the_cache(data_dir, small_mnist):
+def test_real_mnist_is_read_from_idx_files_in_the_cache(data_dir, small_mnist, monkeypatch):
     files, arrays = small_mnist
+    publish_mnist(monkeypatch, files)
     folder = data_dir / "mnist"
     folder.mkdir()
     for name, content in files.items():
@@ -102,17 +102,17 @@ def test_real_mnist_is_read_from_idx_files_in_the_cache(data_dir, small_mnist):
 def test_read_idx_refuses_corrupt_files(tmp_path):
     bad = tmp_path / "bad.gz"
     bad.write_bytes(gzip.compress(b"\x01\x02\x03\x04"))
-    with pytest.raises(ValueError, match="not an IDX file"):
+    with pytest.raises(DataIntegrityError, match="not an IDX file"):
         read_idx(bad)
     truncated = tmp_path / "truncated"
     truncated.write_bytes(gzip.decompress(idx_bytes(np.zeros((4, 3), np.uint8)))[:-2])
-    with pytest.raises(ValueError, match="truncated or corrupt"):
+    with pytest.raises(DataIntegrityError, match="truncated or corrupt"):
         read_idx(truncated)
 
 
 def test_fetch_verifies_checksums_and_falls_back_to_the_mirror(data_dir, fake_downloads, small_mnist, monkeypatch):
     files, _ = small_mnist
-    monkeypatch.setattr(MNIST, "resources", [(n, hashlib.md5(files[n]).hexdigest()) for n in MNIST_FILES])
+    publish_mnist(monkeypatch, files)
     first, second = MNIST.mirrors[:2]
     fake_downloads.served.update({second + n: c for n, c in files.items()})  # the first mirror is down
     folder = fetch("mnist")
@@ -157,34 +157,11 @@ def test_unknown_names_and_sources_list_the_choices():
         load("mnist", source="web")
 
 
-def cifar_batch(n, seed):
-    rng = np.random.default_rng(seed)
-    return {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"labels": list(rng.integers(0, 10, n))}
-
-
-def cifar_archive():
-    """A small CIFAR-10 python archive: 5 train batches of 4 images, a test batch of 3."""
-    members = {name: cifar_batch(4, i) for i, (name, _) in enumerate(CIFAR10.train_list)}
-    members["test_batch"] = cifar_batch(3, 99)
-    members["batches.meta"] = {
-        b"label_names": [
-            n.encode()
-            for n in ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-        ]
-    }
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, entry in members.items():
-            data = pickle.dumps(entry, protocol=2)
-            info = tarfile.TarInfo(f"{CIFAR10.base_folder}/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue(), members
-
-
 def test_cifar10_fetch_extracts_and_loads(data_dir, fake_downloads, monkeypatch):
-    archive, members = cifar_archive()
-    monkeypatch.setattr(CIFAR10, "tgz_md5", hashlib.md5(archive).hexdigest())
+    members = cifar_members()
+    files = cifar_files(members)
+    archive = cifar_archive(files)
+    publish_cifar(monkeypatch, files, archive)
     fake_downloads.served[CIFAR10.url] = archive
     cifar = load("cifar10", source="real")
     assert cifar.X_train.shape == (20, 3, 32, 32) and cifar.X_test.shape == (3, 3, 32, 32)
@@ -200,13 +177,15 @@ class Exploit:
         return (os.system, ("echo pwned",))
 
 
-def test_cifar_batches_cannot_run_code(data_dir):
+def test_cifar_batches_cannot_run_code(data_dir, monkeypatch):
     folder = data_dir / "cifar10" / CIFAR10.base_folder
     folder.mkdir(parents=True)
-    for name, _ in CIFAR10.train_list + CIFAR10.test_list:
-        (folder / name).write_bytes(pickle.dumps({b"data": Exploit(), b"labels": []}, protocol=2))
-    (folder / "batches.meta").write_bytes(pickle.dumps({b"label_names": []}, protocol=2))
-    with pytest.raises(pickle.UnpicklingError, match="refusing to load posix.system"):
+    files = {name: pickle.dumps({b"data": Exploit(), b"labels": []}, protocol=2) for name in cifar_members()}
+    files["batches.meta"] = pickle.dumps({b"label_names": [b"x"] * 10}, protocol=2)
+    publish_cifar(monkeypatch, files)  # even with the right checksums, the unpickler refuses to run code
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    with pytest.raises(DataIntegrityError, match="refusing to load posix.system"):
         load("cifar10", source="real")
 
 

@@ -247,7 +247,9 @@ def test_meps19_needs_the_terms_accepted(fake_downloads):
 def test_meps19_real_offline_says_how_to_fetch():
     with pytest.raises(DatasetNotAvailableError, match="trustml fetch meps19"):
         load("meps19", source="real")
-    with pytest.raises(DatasetNotAvailableError, match="TRUSTML_OFFLINE=1 forbids .* `trustml fetch meps19`"):
+    with pytest.raises(
+        DatasetNotAvailableError, match="TRUSTML_OFFLINE=1 forbids .* `trustml fetch meps19 --accept-meps-terms`"
+    ):
         fetch("meps19", accept_terms=True)
 
 
@@ -256,7 +258,9 @@ def test_meps19_other_file_is_refused(data_dir):
     folder.mkdir()
     (folder / "h181ssp.zip").write_bytes(h181_zip(small_h181().drop(columns=["PANEL", "HISPANX"])))
     with pytest.raises(ValueError, match="not the MEPS 2015 full-year file h181: it lacks the columns HISPANX, PANEL"):
-        load("meps19")
+        load("meps19", source="real")
+    with pytest.warns(DataNotice, match="'german_credit' in place of 'meps19'.*lacks the columns HISPANX, PANEL"):
+        assert load("meps19").features.shape[0] == 1000  # auto: the stand-in, saying why
 
 
 def test_meps19_auto_offline_falls_back_to_german_credit():

@@ -142,3 +142,119 @@ def test_fit_runs_on_cuda():
     history = fit(model, X, y, epochs=2, device="cuda", progress=False)
     assert next(model.parameters()).device.type == "cuda"
     assert np.isfinite(history.loss).all()
+
+
+# --------------------------------------------------------------------------- divergence and input checks
+
+
+def test_a_diverging_run_stops_naming_epoch_batch_and_a_smaller_lr():
+    X, y = blobs(n=60)
+    with pytest.raises(ValueError) as info:
+        fit(MLP(2, 3), X * 1e3, y, epochs=5, lr=1e10, optimizer="sgd", batch_size=20, progress=False)
+    message = str(info.value)
+    assert "loss became NaN or infinite in epoch" in message and "batch " in message and "of 3" in message
+    assert "smaller learning rate, e.g. lr=1e+09" in message
+
+
+def test_divergence_can_be_a_warning():
+    X, y = blobs(n=60)
+    with pytest.warns(RuntimeWarning, match="Training diverged.*on_divergence='warn'") as caught:
+        history = fit(MLP(2, 3), X * 1e3, y, epochs=4, lr=1e10, optimizer="sgd", on_divergence="warn", progress=False)
+    assert len(caught) == 1 and len(history.loss) == 4 and np.isnan(history.loss[-1])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble, np.int64, np.uint8, np.bool_])
+def test_numpy_inputs_of_any_real_dtype_are_converted(dtype):
+    X, y = blobs(n=30)
+    history = fit(MLP(2, 3), X.numpy().astype(dtype), y.numpy(), epochs=1, progress=False)
+    assert np.isfinite(history.loss).all()
+    assert predict_logits(MLP(2, 3), X.numpy().astype(dtype)).dtype == torch.float32
+
+
+def test_big_endian_and_strided_numpy_inputs():
+    X, y = blobs(n=30)
+    big_endian = X.numpy().astype(">f8")
+    assert torch.allclose(predict_logits(nn.Identity(), big_endian[::-1]), X.flip(0))
+    fit(MLP(2, 3), big_endian[::-1], y.numpy()[::-1], epochs=1, progress=False)
+
+
+def test_float64_inputs_meet_a_float64_model():
+    X, y = blobs(n=30)
+    model = MLP(2, 3).double()
+    fit(model, X.double(), y, epochs=1, progress=False)
+    assert predict_logits(model, X.numpy().astype(np.float64)).shape == (30, 3)
+
+
+def test_numpy_scalars_are_accepted_for_lr_and_weight_decay():
+    X, y = blobs(n=30)
+    history = fit(MLP(2, 3), X, y, epochs=1, lr=np.float32(1e-3), weight_decay=np.float64(1e-4), progress=False)
+    assert len(history.loss) == 1
+
+
+def test_models_without_weights():
+    X = torch.randn(5, 3)
+    assert torch.equal(predict_logits(nn.Identity(), X), X)  # runs on the CPU
+    with pytest.raises(ValueError, match=r"The model \(Identity\) has no trainable parameters"):
+        fit(nn.Identity(), X, torch.zeros(5, dtype=torch.long), epochs=1, progress=False)
+
+
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        ({"X": np.zeros((30, 2), np.complex64)}, TypeError, "X is complex"),
+        ({"X": torch.zeros(30, 2, dtype=torch.complex64)}, TypeError, "X is complex"),
+        ({"X": np.array([["a", "b"]] * 30)}, TypeError, "X has dtype <U1: it must hold numbers"),
+        ({"X": np.full((30, 2), 1e300)}, ValueError, "X has values too large for torch.float32"),
+        ({"X": np.zeros((30, 2), np.float64)[:, :1]}, ValueError, r"cannot take inputs of shape \(1,\) per sample"),
+        ({"y": np.array(["a"] * 30)}, TypeError, "y has dtype <U1"),
+        (
+            {"X_val": torch.zeros(5, 2), "y_val": torch.zeros(4, dtype=torch.long)},
+            ValueError,
+            "X_val has 5 samples but y_val has 4",
+        ),
+        (
+            {"X_val": torch.zeros(4, 3), "y_val": torch.zeros(4, dtype=torch.long)},
+            ValueError,
+            r"X_val's samples have shape \(3,\) but X's have \(2,\)",
+        ),
+        ({"X_val": np.zeros((4, 2), np.complex128), "y_val": np.zeros(4, int)}, TypeError, "X_val is complex"),
+        (
+            {"X_val": torch.full((4, 2), float("nan")), "y_val": torch.zeros(4, dtype=torch.long)},
+            ValueError,
+            "X_val has NaN",
+        ),
+        ({"y_val": torch.full((4,), 7), "X_val": torch.zeros(4, 2)}, ValueError, "y_val has label 7"),
+        ({"lr": np.bool_(True)}, ValueError, "lr must be a positive number"),
+        ({"lr": "0.1"}, ValueError, "lr must be a positive number"),
+        ({"lr": np.float32("inf")}, ValueError, "lr must be a positive number"),
+        ({"weight_decay": np.float64(-1)}, ValueError, "weight_decay must be a non-negative number"),
+        ({"on_divergence": "ignore"}, ValueError, "on_divergence must be 'raise' or 'warn'"),
+        ({"device": "gpu"}, ValueError, "device must be a torch.device or a name"),
+    ],
+)
+def test_more_bad_arguments_get_clear_errors(change, error, message):
+    X, y = blobs(n=30)
+    args = {"model": MLP(2, 3), "X": X, "y": y, "epochs": 1, "progress": False} | change
+    with pytest.raises(error, match=message):
+        fit(**args)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message where there is no CUDA device")
+def test_an_unavailable_device_is_named():
+    X, y = blobs(n=30)
+    with pytest.raises(ValueError, match="device='cuda' is not available here"):
+        fit(MLP(2, 3), X, y, epochs=1, device="cuda", progress=False)
+
+
+@pytest.mark.parametrize(
+    "model, X, error, message",
+    [
+        (MLP(2, 3), torch.zeros(4, 5), ValueError, r"cannot take inputs of shape \(5,\) per sample \(the samples of X"),
+        ("mlp", torch.zeros(4, 2), TypeError, "model must be a torch.nn.Module"),
+        (MLP(2, 3), np.zeros((4, 2), np.complex64), TypeError, "X is complex"),
+        (nn.Flatten(0), torch.zeros(4, 2), ValueError, r"must output \(batch, classes\) logits, got shape \(4,\)"),
+    ],
+)
+def test_predict_logits_errors_name_the_problem(model, X, error, message):
+    with pytest.raises(error, match=message):
+        predict_logits(model, X)

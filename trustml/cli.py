@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 
 __all__ = ["main"]
@@ -59,7 +61,7 @@ def _widget_extension() -> tuple[bool, str]:
 def cmd_check(args) -> int:
     """Print what works and what is missing; exit 1 if something the course needs is missing."""
     import trustml
-    from trustml.data import list_datasets
+    from trustml.data import cache_status, list_datasets
 
     problems = 0
     print(f"trustml {trustml.__version__} set-up check\n")
@@ -102,14 +104,24 @@ def cmd_check(args) -> int:
     print("\nDatasets (every episode runs offline on the embedded ones)")
     table = list_datasets()
     for row in table.itertuples():
+        mark = OK if row.embedded or row.cached else TODO
         if row.embedded:
             state = "embedded: always available"
         elif row.cached:
             state = "real: cached, runs offline"
+        elif row.state == "damaged":
+            status = cache_status(row.name)
+            problems += 1
+            mark = BAD
+            state = (
+                f"real: DAMAGED ({status.describe()}); offline the episodes use {row.stand_in!r}. "
+                f"Repair: `{status.command}`"
+            )
         else:
             terms = " --accept-meps-terms" if row.terms else ""
-            state = f"real: not cached; offline the episodes use {row.stand_in!r} (`trustml fetch {row.name}{terms}`)"
-        print(f"  {OK if row.embedded or row.cached else TODO} {row.name:<20} {row.kind:<8} {state}")
+            blocked = cache_status(row.name).problems.get("", "not cached")
+            state = f"real: {blocked}; offline the episodes use {row.stand_in!r} (`trustml fetch {row.name}{terms}`)"
+        print(f"  {mark} {row.name:<20} {row.kind:<8} {state}")
 
     from trustml.episodes import default_episodes_dir, find_episodes
 
@@ -151,8 +163,8 @@ def cmd_list(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    """Download real datasets into the cache."""
-    from trustml.data import DatasetNotAvailableError, fetch, list_datasets
+    """Download real datasets into the cache, or repair the files of a damaged one."""
+    from trustml.data import DataNotice, DatasetNotAvailableError, DownloadError, cache_status, fetch, list_datasets
 
     table = list_datasets()
     names = list(table.loc[~table.embedded, "name"]) if args.names == ["all"] else args.names
@@ -162,12 +174,23 @@ def cmd_fetch(args) -> int:
             print("skip  meps19: its data-use terms must be accepted (add --accept-meps-terms)")
             continue
         try:
-            folder = fetch(name, accept_terms=args.accept_meps_terms)
+            before = cache_status(name)
+            with warnings.catch_warnings(record=True) as notices:
+                warnings.simplefilter("always", DataNotice)
+                folder = fetch(name, accept_terms=args.accept_meps_terms)
         except (DatasetNotAvailableError, ValueError) as err:
             failed += 1
-            print(f"FAIL  {name}: {err}", file=sys.stderr)
-        else:
-            print(f"ok    {name} -> {folder}")
+            message = str(err) if isinstance(err, DownloadError) else " ".join(str(err).split())
+            print(f"FAIL  {name}: {message}", file=sys.stderr)
+            continue
+        done = {
+            "embedded": "embedded in trustml, nothing to download",
+            "verified": f"already cached and verified in {folder}",
+            "missing": f"downloaded and verified into {folder}",
+        }
+        print(f"ok    {name}: {done.get(before.state, 'repaired')}")
+        for notice in notices:
+            print(f"      {notice.message}")
     return 1 if failed else 0
 
 
@@ -179,6 +202,10 @@ def cmd_run(args) -> int:
         notebooks = find_episodes(args.episodes, episodes_dir=args.episodes_dir)
     except (FileNotFoundError, ValueError) as err:
         print(err, file=sys.stderr)
+        return 2
+    mistake = _run_mistake(args, notebooks)  # found before any notebook runs, not after
+    if mistake:
+        print(f"trustml run: {mistake}", file=sys.stderr)
         return 2
     mode = "fast" if args.fast else "full"
     network = "offline" if args.offline else "online"
@@ -195,6 +222,37 @@ def cmd_run(args) -> int:
     failed = [r for r in runs if not r.ok]
     print(f"{len(runs) - len(failed)} passed, {len(failed)} failed in {total:.1f} s; outputs in {args.output}/")
     return 1 if failed else 0
+
+
+def _run_mistake(args, notebooks) -> str | None:
+    """What is wrong with ``trustml run``'s arguments (one line), or None."""
+    if args.timeout < 1:
+        return f"--timeout must be a positive number of seconds per cell, got {args.timeout}."
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        return f"--output {output} is a file, not a folder: name a folder for the executed notebooks."
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output):
+            pass
+    except OSError as err:
+        return f"--output {output} cannot be written to ({err.strerror or err}): name a folder you can write to."
+    for notebook in notebooks:
+        problem = _notebook_problem(notebook)
+        if problem:
+            return f"{notebook} is not a Jupyter notebook ({problem}): check the file, or run another episode."
+    return None
+
+
+def _notebook_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be run as a notebook (its first line), or None."""
+    import nbformat
+
+    try:
+        nbformat.validate(nbformat.read(path, as_version=4))
+    except Exception as err:  # nbformat raises many types for a file that is no notebook
+        return f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else 'unreadable'}"
+    return None
 
 
 def _last_lines(text: str, n: int) -> str:
@@ -234,9 +292,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``trustml`` command."""
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    """Entry point of the ``trustml`` command.
+
+    A user's mistake (a bad argument, a bad ``TRUSTML_*`` value, a dataset
+    that cannot be had) ends with one line on stderr and exit code 2 (1 for
+    the failures a command reports itself), never a traceback.
+    """
+    from trustml.config import settings
+    from trustml.data import DatasetNotAvailableError
+
+    args = build_parser().parse_args(argv)  # argparse: usage and one line, exit code 2
+    try:
+        settings()  # a bad TRUSTML_* value, named with its allowed values
+    except ValueError as err:
+        print(f"trustml: {err}", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except DatasetNotAvailableError as err:
+        print(f"trustml {args.command}: {' '.join(str(err).split())}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,7 +30,10 @@ def _flag(name: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ValueError(f"{name}={os.environ[name]!r} is not a switch: set it to 1 (on) or 0 (off).")
+    raise ValueError(
+        f"{name}={os.environ[name]!r} is not a switch: set it to 1 (on) or 0 (off); "
+        f"allowed values are {', '.join(sorted(_TRUE))} (on) and {', '.join(sorted(_FALSE - {''}))} or empty (off)."
+    )
 
 
 def _default_data_dir() -> Path:

@@ -13,7 +13,9 @@
 from __future__ import annotations
 
 import math
+import numbers
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -116,32 +118,79 @@ class History:
         return np.asarray(axes)
 
 
-def _as_inputs(X, what: str) -> torch.Tensor:
+def _model_dtype(model: nn.Module) -> torch.dtype:
+    """The floating dtype of the model's weights (float32 for a model without any)."""
+    for tensor in (*model.parameters(), *model.buffers()):
+        if tensor.is_floating_point():
+            return tensor.dtype
+    return torch.float32
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    """Where the model's weights are (the CPU for a model without any)."""
+    for tensor in (*model.parameters(), *model.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
+def _as_inputs(X, what: str, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """``X`` as a tensor of the model's dtype: numpy or torch, of any real dtype (float, int, bool)."""
     if isinstance(X, np.ndarray):
-        X = torch.from_numpy(X)
+        if X.dtype.kind == "c":
+            raise TypeError(
+                f"{what} is complex ({X.dtype}): models take real numbers; pass {what}.real or np.abs({what})."
+            )
+        if X.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{what} has dtype {X.dtype}: it must hold numbers (float, int or bool), one sample per row."
+            )
+        if X.dtype.kind in "biu":
+            X = X.astype(np.float64 if dtype == torch.float64 else np.float32)
+        elif X.dtype.itemsize > 8:  # long double: torch has none
+            X = X.astype(np.float64)
+        X = _from_numpy(X)  # to the model's dtype below, checked for overflow
     if not isinstance(X, torch.Tensor):
         raise TypeError(f"{what} must be a torch.Tensor or numpy array, got {type(X).__name__}.")
-    if not X.is_floating_point():
-        X = X.float()
+    if X.is_complex():
+        raise TypeError(f"{what} is complex ({X.dtype}): models take real numbers; pass {what}.real or {what}.abs().")
     if X.ndim == 0 or len(X) == 0:
         raise ValueError(f"{what} is empty: it needs at least one sample along its first axis.")
-    if not torch.isfinite(X).all():
-        bad = int((~torch.isfinite(X)).flatten(1).any(1).sum()) if X.ndim > 1 else int((~torch.isfinite(X)).sum())
-        raise ValueError(f"{what} has NaN or infinite values in {bad} sample(s): clean or impute them before training.")
+    _check_finite(X, what, "has NaN or infinite values", "clean or impute them before training")
+    if X.dtype != dtype:
+        narrower = X.is_floating_point() and torch.finfo(X.dtype).max > torch.finfo(dtype).max
+        X = X.to(dtype)
+        if narrower:
+            _check_finite(X, what, f"has values too large for {dtype} (the model's dtype)", "rescale it")
     return X
 
 
-def _as_labels(y, n: int, what: str) -> torch.Tensor:
+def _from_numpy(a: np.ndarray) -> torch.Tensor:
+    """A tensor of a NumPy array of any byte order and strides (torch takes neither big-endian nor reversed)."""
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
+def _check_finite(X: torch.Tensor, what: str, problem: str, fix: str) -> None:
+    if not X.is_floating_point() or bool(torch.isfinite(X).all()):
+        return
+    bad = int((~torch.isfinite(X)).flatten(1).any(1).sum()) if X.ndim > 1 else int((~torch.isfinite(X)).sum())
+    raise ValueError(f"{what} {problem} in {bad} sample(s): {fix}.")
+
+
+def _as_labels(y, n: int, what: str, inputs: str) -> torch.Tensor:
     if isinstance(y, np.ndarray):
-        y = torch.from_numpy(y)
+        if y.dtype.kind not in "biufc":
+            raise TypeError(f"{what} has dtype {y.dtype}: it must hold integer class indices 0..K-1.")
+        y = _from_numpy(y)
     if not isinstance(y, torch.Tensor):
         raise TypeError(f"{what} must be a torch.Tensor or numpy array of class indices, got {type(y).__name__}.")
     if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
-        raise TypeError(f"{what} must hold integer class indices 0..K-1, got dtype {y.dtype}: use y.long().")
+        raise TypeError(f"{what} must hold integer class indices 0..K-1, got dtype {y.dtype}: use {what}.long().")
     if y.ndim != 1:
         raise ValueError(f"{what} must be 1-D (one class index per sample), got shape {tuple(y.shape)}.")
     if len(y) != n:
-        raise ValueError(f"X has {n} samples but {what} has {len(y)} labels: they must match.")
+        raise ValueError(f"{inputs} has {n} samples but {what} has {len(y)} labels: they must match.")
     if (y < 0).any():
         raise ValueError(f"{what} has negative labels ({int(y.min())}): classes must be numbered 0..K-1.")
     return y.long()
@@ -152,6 +201,35 @@ def _check_positive_int(name, value):
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
 
 
+def _as_number(name: str, value, *, positive: bool) -> float:
+    """A real number (Python or NumPy scalar), finite and positive (or non-negative)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        ok = False
+    else:
+        value = float(value)
+        ok = math.isfinite(value) and (value > 0 if positive else value >= 0)
+    if not ok:
+        kind = "positive" if positive else "non-negative"
+        raise ValueError(f"{name} must be a {kind} number, got {value!r}.")
+    return value
+
+
+def _as_device(device) -> torch.device:
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"device must be a torch.device or a name such as 'cpu' or 'cuda', got {device!r}.") from err
+    mps = getattr(torch.backends, "mps", None)
+    if (device.type == "cuda" and not torch.cuda.is_available()) or (
+        device.type == "mps" and not (mps is not None and mps.is_available())
+    ):
+        raise ValueError(
+            f"device={str(device)!r} is not available here: leave device=None to use trustml.get_device() "
+            f"(here: {get_device()})."
+        )
+    return device
+
+
 @torch.no_grad()
 def predict_logits(model: nn.Module, X, *, batch_size: int = 512, device=None) -> torch.Tensor:
     """Pre-softmax outputs of ``model`` on ``X`` in eval mode, batched, returned on the CPU.
@@ -160,20 +238,30 @@ def predict_logits(model: nn.Module, X, *, batch_size: int = 512, device=None) -
     ----------
     model : torch.nn.Module
     X : torch.Tensor or numpy.ndarray
-        Inputs, one sample per row.
+        Inputs, one sample per row (any real dtype: converted to the model's).
     batch_size : int, default 512
     device : torch.device or str, optional
-        Where to compute (default: the model's device).
+        Where to compute (default: the model's device; the CPU for a model
+        without weights).
 
     Returns
     -------
     torch.Tensor
         ``(N, K)`` logits.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from torch import nn
+    >>> predict_logits(nn.Linear(3, 2), np.zeros((4, 3))).shape
+    torch.Size([4, 2])
     """
-    X = _as_inputs(X, "X")
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
+    X = _as_inputs(X, "X", _model_dtype(model))
     _check_positive_int("batch_size", batch_size)
-    if device is None:
-        device = next(model.parameters()).device
+    device = _model_device(model) if device is None else _as_device(device)
+    _output_width(model, X[:2].to(device), "X")
     was_training = model.training
     model.eval()
     try:
@@ -199,6 +287,7 @@ def fit(
     y_val=None,
     callbacks: Sequence[Callback] = (),
     progress: bool = True,
+    on_divergence: str = "raise",
 ) -> History:
     """Train a classifier with cross-entropy: the one training loop of the course.
 
@@ -212,14 +301,15 @@ def fit(
         Maps a batch of inputs to ``(batch, K)`` logits. Build it after
         :func:`trustml.set_seed` for a fully reproducible run.
     X : torch.Tensor or numpy.ndarray
-        Inputs, one sample per row (e.g. images ``(N, C, H, W)``).
+        Inputs, one sample per row (e.g. images ``(N, C, H, W)``), of any
+        real dtype (converted to the model's, float32 for trustml's models).
     y : torch.Tensor or numpy.ndarray
         Integer class indices ``0..K-1``, shape ``(N,)``.
     epochs : int
         Number of passes over the data.
     batch_size : int, default 64
     lr : float, default 1e-3
-        Learning rate.
+        Learning rate (a Python or NumPy number).
     seed : int, default 0
         Seeds the shuffling and dropout; same seed and model, same numbers.
     device : torch.device or str, optional
@@ -233,11 +323,21 @@ def fit(
         Hooks called during training, e.g. :class:`RecordLogits`.
     progress : bool, default True
         Show a progress bar (in notebooks and terminals).
+    on_divergence : {"raise", "warn"}, default "raise"
+        What to do when the training loss becomes NaN or infinite (the
+        learning rate is too large, mostly): stop with a ValueError naming
+        the epoch and batch, or warn once and go on.
 
     Returns
     -------
     History
         Loss and accuracy per epoch.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments (each message names the argument), and when
+        training diverges (see ``on_divergence``).
 
     Examples
     --------
@@ -250,28 +350,39 @@ def fit(
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
-    X = _as_inputs(X, "X")
-    y = _as_labels(y, len(X), "y")
+    dtype = _model_dtype(model)
+    X = _as_inputs(X, "X", dtype)
+    y = _as_labels(y, len(X), "y", "X")
     _check_positive_int("epochs", epochs)
     _check_positive_int("batch_size", batch_size)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}.")
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or weight_decay < 0:
-        raise ValueError(f"weight_decay must be a non-negative number, got {weight_decay!r}.")
+    lr = _as_number("lr", lr, positive=True)
+    weight_decay = _as_number("weight_decay", weight_decay, positive=False)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}.")
+    if on_divergence not in ("raise", "warn"):
+        raise ValueError(f"on_divergence must be 'raise' or 'warn', got {on_divergence!r}.")
     if (X_val is None) != (y_val is None):
         raise ValueError("Give both X_val and y_val, or neither.")
     validate = X_val is not None
     if validate:
-        X_val = _as_inputs(X_val, "X_val")
-        y_val = _as_labels(y_val, len(X_val), "y_val")
+        X_val = _as_inputs(X_val, "X_val", dtype)
+        y_val = _as_labels(y_val, len(X_val), "y_val", "X_val")
+        if X_val.shape[1:] != X.shape[1:]:
+            raise ValueError(
+                f"X_val's samples have shape {tuple(X_val.shape[1:])} but X's have {tuple(X.shape[1:])}: "
+                "validation data must be shaped like the training data."
+            )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError(
+            f"The model ({type(model).__name__}) has no trainable parameters: there is nothing for fit to train."
+        )
 
-    device = torch.device(device) if device is not None else get_device()
+    device = _as_device(device) if device is not None else get_device()
     model.to(device)
-    num_classes = _output_width(model, X[:2].to(device))
+    num_classes = _output_width(model, X[:2].to(device), "X")
     for labels, what in ((y, "y"), (y_val, "y_val")):
         if labels is not None and int(labels.max()) >= num_classes:
             raise ValueError(
@@ -281,7 +392,6 @@ def fit(
 
     torch.manual_seed(seed)  # dropout and other randomness inside the model
     order = torch.Generator().manual_seed(seed)
-    params = [p for p in model.parameters() if p.requires_grad]
     extra = {"momentum": 0.9} if optimizer == "sgd" else {}
     opt = OPTIMIZERS[optimizer](params, lr=lr, weight_decay=weight_decay, **extra)
     X_dev, y_dev = X.to(device), y.to(device)
@@ -292,12 +402,14 @@ def fit(
         cb.on_train_begin(model, n_samples=n, epochs=epochs, num_classes=num_classes)
 
     bar = _progress_bar(epochs, progress)
+    diverged = False
     for epoch in range(epochs):
         start = time.perf_counter()
         model.train()
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), dtype=torch.long, device=device)
-        for indices in torch.randperm(n, generator=order).tensor_split(n_batches):
+        first_bad = torch.full((), -1, dtype=torch.long, device=device)  # checked once per epoch: no per-batch sync
+        for batch, indices in enumerate(torch.randperm(n, generator=order).tensor_split(n_batches)):
             on_device = indices.to(device)
             targets = y_dev[on_device]
             logits = model(X_dev[on_device])
@@ -307,9 +419,21 @@ def fit(
             opt.step()
             logits = logits.detach()
             loss_sum += loss.detach() * len(indices)
+            first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss.detach()), batch, first_bad)
             correct += (logits.argmax(1) == targets).sum()
             for cb in callbacks:
                 cb.on_batch_end(epoch, indices, logits, targets)
+        if int(first_bad) >= 0 and not diverged:
+            diverged = True
+            message = (
+                f"Training diverged: the loss became NaN or infinite in epoch {epoch + 1} of {epochs}, "
+                f"batch {int(first_bad) + 1} of {n_batches} (lr={lr:g}, optimizer={optimizer!r}). "
+                f"Try a smaller learning rate, e.g. lr={lr / 10:g}"
+            )
+            if on_divergence == "raise":
+                bar.close()
+                raise ValueError(f"{message}, with a freshly built model (this one's weights are spoiled).")
+            warnings.warn(f"{message}; training goes on (on_divergence='warn').", RuntimeWarning, stacklevel=2)
         history.loss.append(float(loss_sum) / n)
         history.accuracy.append(int(correct) / n)
         logs = {"loss": history.loss[-1], "accuracy": history.accuracy[-1]}
@@ -331,19 +455,21 @@ def fit(
 
 
 @torch.no_grad()
-def _output_width(model: nn.Module, sample: torch.Tensor) -> int:
+def _output_width(model: nn.Module, sample: torch.Tensor, what: str) -> int:
     was_training = model.training
     model.eval()
     try:
         out = model(sample)
     except RuntimeError as err:
         raise ValueError(
-            f"The model cannot take inputs of shape {tuple(sample.shape[1:])} (per sample): {err}"
+            f"The model cannot take inputs of shape {tuple(sample.shape[1:])} per sample "
+            f"(the samples of {what}, {sample.dtype}): {err}"
         ) from err
     finally:
         model.train(was_training)
-    if out.ndim != 2:
-        raise ValueError(f"The model must output (batch, classes) logits, got shape {tuple(out.shape)}.")
+    if not isinstance(out, torch.Tensor) or out.ndim != 2:
+        got = f"shape {tuple(out.shape)}" if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"The model must output (batch, classes) logits, got {got}.")
     return out.shape[1]
 
 

@@ -1,18 +1,25 @@
-"""Checksummed, atomic downloads on top of pooch.
+"""Checksummed downloads on top of pooch, and the atomic moves that put them into the cache.
 
-pooch downloads into a temporary file beside the target, checks the hash and
-only then moves the file into place, so an interrupted or corrupt download
-never leaves a file that later looks valid.
+A dataset's files are downloaded (and archives extracted) into a staging
+folder inside its cache folder; only when everything is there and checked are
+they moved into place with ``os.replace``, so a failure part-way leaves the
+cache exactly as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import tempfile
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pooch
+
+from trustml.data._errors import DataIntegrityError
 
 TIMEOUT_S = 60
 
@@ -24,12 +31,15 @@ def _downloader():
 def download(urls: str | Sequence[str], folder: Path, filename: str, *, known_hash: str | None) -> Path:
     """Download ``filename`` into ``folder`` from the first of ``urls`` that works.
 
+    pooch writes to a temporary file beside the target, checks the hash and
+    only then renames it, so ``folder`` never holds a partial file.
+
     Parameters
     ----------
     urls : str or sequence of str
         Full URLs of the same file (mirrors), tried in order.
     folder : pathlib.Path
-        Where the file is written.
+        Where the file is written (a staging folder, see :func:`staging`).
     filename : str
         The name it gets there.
     known_hash : str or None
@@ -51,13 +61,49 @@ def download(urls: str | Sequence[str], folder: Path, filename: str, *, known_ha
     raise OSError("every source failed:\n  " + "\n  ".join(errors))
 
 
+@contextlib.contextmanager
+def staging(folder: Path) -> Iterator[Path]:
+    """A temporary folder inside ``folder`` (same file system: renames out of it are atomic), removed on exit."""
+    path = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def install(staged: Path, target: Path) -> None:
+    """Move a staged file or folder to ``target``, replacing what is there in one step for the user.
+
+    A file is swapped in with ``os.replace``. A folder cannot replace a
+    non-empty folder in one rename: the old one is renamed aside first and
+    renamed back if the second rename fails, then removed.
+    """
+    if not staged.is_dir() or not target.exists():
+        os.replace(staged, target)
+        return
+    aside = Path(tempfile.mkdtemp(prefix=".replaced-", dir=target.parent)) / target.name
+    os.replace(target, aside)
+    try:
+        os.replace(staged, target)
+    except OSError:
+        os.replace(aside, target)
+        raise
+    finally:
+        shutil.rmtree(aside.parent, ignore_errors=True)
+
+
 def check_zip(path: Path) -> None:
-    """Check every member's CRC-32 of a zip archive; remove the file and raise if one is bad."""
+    """Check every member's CRC-32 of a zip archive (which reads the whole archive).
+
+    Raises
+    ------
+    DataIntegrityError
+        When it is no zip archive or a member is damaged.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()
-    except (zipfile.BadZipFile, zlib.error, EOFError) as err:  # damaged headers or compressed data
-        bad = str(err) or type(err).__name__
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as err:  # damaged
+        raise DataIntegrityError(path, f"is corrupt (not a readable zip archive: {err or type(err).__name__})") from err
     if bad is not None:
-        Path(path).unlink(missing_ok=True)
-        raise OSError(f"{Path(path).name} is corrupt ({bad}); it was removed, download it again.")
+        raise DataIntegrityError(path, f"is corrupt (member {bad!r} fails its CRC-32 check)")

@@ -8,8 +8,10 @@ split. Download addresses and checksums are torchvision's own.
 from __future__ import annotations
 
 import gzip
+import math
 import pickle
 import tarfile
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,11 +19,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from trustml.data._download import download
+from trustml.data._cache import file_hash
+from trustml.data._download import download, install, staging
+from trustml.data._errors import DataIntegrityError
 from trustml.data._registry import DatasetSpec, register
 from trustml.data._split import stratified_indices
 
-__all__ = ["ImageData", "load_digits", "read_idx"]
+__all__ = ["ImageData", "load_digits", "read_cifar_batch", "read_cifar_meta", "read_idx"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -73,8 +77,10 @@ class ImageData:
         Parameters
         ----------
         n_train, n_test : int, optional
-            How many images to keep in each split (all when None). The sample is
-            stratified by class, so small subsets keep every class.
+            How many images to keep in each split (all when None or at least
+            the split's length). The sample is stratified by class, so small
+            subsets keep every class; below one image per class it is a plain
+            random draw, with a :class:`~trustml.data.DataNotice`.
         classes : sequence of int or str, optional
             Keep only these classes (indices or names), relabelled 0..k-1 in the
             order given.
@@ -103,7 +109,9 @@ class ImageData:
         )
 
     def _select_classes(self, classes):
-        if isinstance(classes, (str, int)):
+        if isinstance(classes, (torch.Tensor, np.ndarray)):
+            classes = classes.tolist()
+        if isinstance(classes, (str, int, np.integer)):
             classes = [classes]
         indices = []
         for c in classes:
@@ -111,6 +119,11 @@ class ImageData:
                 if c not in self.class_names:
                     raise ValueError(f"Unknown class {c!r}; the classes are {self.class_names}.")
                 c = self.class_names.index(c)
+            if isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, np.integer)):
+                raise TypeError(
+                    f"classes must be class indices (int) or names (str), got {c!r} ({type(c).__name__}); "
+                    f"the classes are {self.class_names}."
+                )
             if not 0 <= int(c) < self.num_classes:
                 raise ValueError(f"Class index {c} is out of range 0..{self.num_classes - 1}.")
             indices.append(int(c))
@@ -131,6 +144,8 @@ class ImageData:
 
 # --------------------------------------------------------------------------- files
 
+_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
 
 def read_idx(path: Path) -> np.ndarray:
     """Read an IDX file (the MNIST format), gzipped or not, into a NumPy array.
@@ -144,24 +159,64 @@ def read_idx(path: Path) -> np.ndarray:
     -------
     numpy.ndarray
         The array, with the shape and dtype the file declares.
+
+    Raises
+    ------
+    DataIntegrityError
+        When the file is no valid gzip stream, is no IDX file (magic number,
+        data type, dimensions) or holds more or fewer bytes than its header
+        declares.
     """
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in dtypes:
-        raise ValueError(f"{path} is not an IDX file (bad magic number); delete it and fetch the dataset again.")
+    path = Path(path)
+    try:
+        if path.name.endswith(".gz"):
+            with gzip.open(path, "rb") as f:
+                data = f.read()
+        else:
+            data = path.read_bytes()
+    except (gzip.BadGzipFile, EOFError, zlib.error) as err:  # not gzip, cut short, damaged stream
+        raise DataIntegrityError(path, f"is not a valid gzip file ({err or type(err).__name__})") from err
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
+        raise DataIntegrityError(path, "is not an IDX file (bad magic number)")
     ndim = data[3]
-    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">i4", count=ndim, offset=4))
-    dtype = np.dtype(dtypes[data[2]])
     offset = 4 + 4 * ndim
-    expected = int(np.prod(shape)) * dtype.itemsize
+    if ndim == 0:
+        raise DataIntegrityError(path, "is not an IDX file (it declares no dimensions)")
+    if len(data) < offset:
+        raise DataIntegrityError(path, f"is truncated: its header declares {ndim} dimensions but ends early")
+    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">i4", count=ndim, offset=4))
+    if min(shape) < 0:
+        raise DataIntegrityError(path, f"is corrupt: its header declares a negative dimension {shape}")
+    dtype = np.dtype(_IDX_DTYPES[data[2]])
+    expected = math.prod(shape) * dtype.itemsize
     if len(data) - offset != expected:
-        raise ValueError(
-            f"{path} is truncated or corrupt: it declares shape {shape} ({expected} bytes) "
-            f"but holds {len(data) - offset} bytes; delete it and fetch the dataset again."
+        raise DataIntegrityError(
+            path,
+            f"is truncated or corrupt: its header declares shape {shape} ({expected} bytes) "
+            f"but it holds {len(data) - offset} bytes",
         )
     return np.frombuffer(data, dtype=dtype, offset=offset).reshape(shape)
+
+
+def _check_images(path: Path, images: np.ndarray, shape: tuple) -> None:
+    """IDX images must be unsigned bytes ``(N, *shape)`` with N at least 1."""
+    if images.dtype != np.uint8 or images.ndim != 1 + len(shape) or images.shape[1:] != shape or not len(images):
+        want = "x".join(map(str, shape))
+        raise DataIntegrityError(
+            path, f"should hold images of {want} bytes, but holds an array {images.shape} of {images.dtype}"
+        )
+
+
+def _check_labels(path: Path, labels: np.ndarray, n_images: int, num_classes: int) -> None:
+    """Labels must be a 1-D array of unsigned bytes, one per image, each below ``num_classes``."""
+    if labels.dtype != np.uint8 or labels.ndim != 1:
+        raise DataIntegrityError(
+            path, f"should hold labels (a 1-D array of bytes), but holds an array {labels.shape} of {labels.dtype}"
+        )
+    if len(labels) != n_images:
+        raise DataIntegrityError(path, f"holds {len(labels)} labels, but its images file holds {n_images} images")
+    if len(labels) and int(labels.max()) >= num_classes:
+        raise DataIntegrityError(path, f"holds label {int(labels.max())}, but the classes are 0-{num_classes - 1}")
 
 
 def _images_to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -189,10 +244,83 @@ class _RestrictedUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a dataset file")
 
 
-def _read_cifar_batch(path: Path) -> dict:
+_CIFAR_PIXELS = 3 * 32 * 32
+
+
+def _unpickle_cifar(path: Path) -> dict:
+    """The dict a CIFAR file holds, with str keys."""
     with open(path, "rb") as f:
-        entry = _RestrictedUnpickler(f, encoding="latin1").load()
-    return {k.decode() if isinstance(k, bytes) else k: v for k, v in entry.items()}
+        try:
+            entry = _RestrictedUnpickler(f, encoding="latin1").load()
+        except Exception as err:  # damaged or foreign bytes can make an unpickler raise nearly anything
+            raise DataIntegrityError(path, f"is not a CIFAR-10 python file ({type(err).__name__}: {err})") from err
+    if not isinstance(entry, dict):
+        raise DataIntegrityError(path, f"is not a CIFAR-10 python file (it holds a {type(entry).__name__}, not a dict)")
+    return {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in entry.items()}
+
+
+def read_cifar_batch(path: Path, *, num_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Read one CIFAR batch file (the python version) without running code from it.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A file such as ``data_batch_1`` or ``test_batch``.
+    num_classes : int, default 10
+        Labels must lie in ``0..num_classes-1``.
+
+    Returns
+    -------
+    images : numpy.ndarray
+        uint8 ``(N, 3, 32, 32)``.
+    labels : numpy.ndarray
+        int64 ``(N,)``.
+
+    Raises
+    ------
+    DataIntegrityError
+        When the file is no pickled dict with ``data`` (uint8, ``(N, 3072)``)
+        and ``labels`` (N integers in range), or wants to run code.
+    """
+    path = Path(path)
+    entry = _unpickle_cifar(path)
+    data, labels = entry.get("data"), entry.get("labels")
+    if data is None or labels is None:
+        raise DataIntegrityError(path, f"is not a CIFAR-10 batch (it has the keys {sorted(map(str, entry))})")
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != _CIFAR_PIXELS:
+        what = f"an array {data.shape} of {data.dtype}" if isinstance(data, np.ndarray) else type(data).__name__
+        raise DataIntegrityError(path, f"should hold images as bytes (N, {_CIFAR_PIXELS}), but holds {what}")
+    try:
+        labels = np.asarray(labels)
+    except (ValueError, TypeError, OverflowError) as err:
+        raise DataIntegrityError(path, f"has labels that are no list of integers ({err})") from err
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise DataIntegrityError(
+            path, f"should hold a list of integer labels, but holds an array {labels.shape} of {labels.dtype}"
+        )
+    if len(labels) != len(data):
+        raise DataIntegrityError(path, f"holds {len(labels)} labels for {len(data)} images")
+    if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = int(labels[(labels < 0) | (labels >= num_classes)][0])
+        raise DataIntegrityError(path, f"holds label {bad}, but the classes are 0-{num_classes - 1}")
+    return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
+
+
+def read_cifar_meta(path: Path, *, key: str = "label_names", num_classes: int = 10) -> list[str]:
+    """The class names in CIFAR's ``batches.meta`` file (read without running code from it).
+
+    Raises
+    ------
+    DataIntegrityError
+        When the file does not list ``num_classes`` names under ``key``.
+    """
+    path = Path(path)
+    names = _unpickle_cifar(path).get(key)
+    if not isinstance(names, (list, tuple)) or len(names) != num_classes:
+        raise DataIntegrityError(path, f"should list {num_classes} class names under {key!r}")
+    if not all(isinstance(n, (bytes, str)) for n in names):
+        raise DataIntegrityError(path, f"should list class names as text under {key!r}")
+    return [n.decode("latin1") if isinstance(n, bytes) else n for n in names]
 
 
 # --------------------------------------------------------------------------- MNIST family
@@ -206,16 +334,24 @@ _MNIST_FILES = {
 
 
 def _register_mnist_like(name, tv_class, class_names, description, licence):
-    def fetch(folder: Path) -> None:
-        md5 = dict(tv_class.resources)
-        for filename in _MNIST_FILES.values():
-            download([m + filename for m in tv_class.mirrors], folder, filename, known_hash=f"md5:{md5[filename]}")
+    def files() -> dict:
+        md5 = dict(tv_class.resources)  # torchvision's checksums of the published files
+        return {filename: f"md5:{md5[filename]}" for filename in _MNIST_FILES.values()}
 
-    def is_cached(folder: Path) -> bool:
-        return all((folder / f).is_file() for f in _MNIST_FILES.values())
+    def fetch(folder: Path, wanted: list) -> None:
+        expected = files()
+        with staging(folder) as staged:
+            for filename in wanted:
+                download([m + filename for m in tv_class.mirrors], staged, filename, known_hash=expected[filename])
+            for filename in wanted:
+                install(staged / filename, folder / filename)
 
     def load_real(folder: Path) -> ImageData:
-        arrays = {key: read_idx(folder / filename) for key, filename in _MNIST_FILES.items()}
+        paths = {key: folder / filename for key, filename in _MNIST_FILES.items()}
+        arrays = {key: read_idx(path) for key, path in paths.items()}
+        for split in ("train", "test"):
+            _check_images(paths[f"X_{split}"], arrays[f"X_{split}"], (28, 28))
+            _check_labels(paths[f"y_{split}"], arrays[f"y_{split}"], len(arrays[f"X_{split}"]), len(class_names))
         return ImageData(
             name,
             X_train=_images_to_tensor(arrays["X_train"]),
@@ -232,8 +368,8 @@ def _register_mnist_like(name, tv_class, class_names, description, licence):
             description=description,
             source=tv_class.mirrors[0],
             licence=licence,
+            files=files,
             fetch=fetch,
-            is_cached=is_cached,
             load_real=load_real,
             embedded_default="digits",
         )
@@ -256,30 +392,40 @@ def _safe_extract(tar: tarfile.TarFile, folder: Path) -> None:
 def _register_cifar10():
     from torchvision.datasets import CIFAR10
 
-    def fetch(folder: Path) -> None:
-        archive = download(CIFAR10.url, folder, CIFAR10.filename, known_hash=f"md5:{CIFAR10.tgz_md5}")
-        with tarfile.open(archive) as tar:
-            _safe_extract(tar, folder)
-        archive.unlink()
+    def files() -> dict:
+        # torchvision's md5 of each extracted file (the archive's own md5 is checked when it is downloaded)
+        listed = CIFAR10.train_list + CIFAR10.test_list + [[CIFAR10.meta["filename"], CIFAR10.meta["md5"]]]
+        return {f"{CIFAR10.base_folder}/{filename}": f"md5:{md5}" for filename, md5 in listed}
 
-    files = [name for name, _ in CIFAR10.train_list + CIFAR10.test_list] + [CIFAR10.meta["filename"]]
-
-    def is_cached(folder: Path) -> bool:
-        return all((folder / CIFAR10.base_folder / f).is_file() for f in files)
+    def fetch(folder: Path, wanted: list) -> None:
+        """Download the archive and extract it, then swap the whole batches folder in (whatever was wanted)."""
+        expected = files()
+        with staging(folder) as staged:
+            archive = download(CIFAR10.url, staged, CIFAR10.filename, known_hash=f"md5:{CIFAR10.tgz_md5}")
+            extracted = staged / "extracted"
+            with tarfile.open(archive) as tar:
+                _safe_extract(tar, extracted)
+            archive.unlink()
+            for rel, md5 in expected.items():
+                path = extracted / rel
+                if not path.is_file():
+                    raise DataIntegrityError(folder / CIFAR10.filename, f"lacks {rel}")
+                if file_hash(path, "md5") != md5:
+                    raise DataIntegrityError(folder / CIFAR10.filename, f"holds a {rel} that fails its checksum")
+            install(extracted / CIFAR10.base_folder, folder / CIFAR10.base_folder)
 
     def load_real(folder: Path) -> ImageData:
         base = folder / CIFAR10.base_folder
+        names = read_cifar_meta(base / CIFAR10.meta["filename"], key=CIFAR10.meta["key"])
 
-        def split(names):
-            batches = [_read_cifar_batch(base / n) for n, _ in names]
-            X = np.concatenate([np.asarray(b["data"], dtype=np.uint8) for b in batches]).reshape(-1, 3, 32, 32)
-            y = np.concatenate([np.asarray(b["labels"], dtype=np.int64) for b in batches])
+        def split(listed):
+            batches = [read_cifar_batch(base / filename, num_classes=len(names)) for filename, _ in listed]
+            X = np.concatenate([images for images, _ in batches])
+            y = np.concatenate([labels for _, labels in batches])
             return _images_to_tensor(X), torch.from_numpy(y)
 
         X_train, y_train = split(CIFAR10.train_list)
         X_test, y_test = split(CIFAR10.test_list)
-        meta = _read_cifar_batch(base / CIFAR10.meta["filename"])
-        names = [n.decode() if isinstance(n, bytes) else str(n) for n in meta[CIFAR10.meta["key"]]]
         return ImageData("cifar10", X_train, y_train, X_test, y_test, class_names=names)
 
     register(
@@ -289,8 +435,8 @@ def _register_cifar10():
             description="CIFAR-10: 60,000 colour images 32x32, 10 classes (airplane ... truck)",
             source=CIFAR10.url,
             licence="no licence stated; free for research (Krizhevsky 2009)",
+            files=files,
             fetch=fetch,
-            is_cached=is_cached,
             load_real=load_real,
             embedded_default="digits_rgb",
         )

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import copy
 import inspect
+import zipfile
+import zlib
 from importlib.resources import files
 from pathlib import Path
 
@@ -22,7 +24,8 @@ import pandas as pd
 from aif360.datasets import MEPSDataset19, StandardDataset
 from aif360.sklearn.datasets.meps_datasets import MEPS_URL
 
-from trustml.data._download import check_zip, download
+from trustml.data._download import check_zip, download, install, staging
+from trustml.data._errors import DataIntegrityError
 from trustml.data._registry import DatasetSpec, register
 
 __all__ = ["load_german_credit"]
@@ -151,8 +154,40 @@ def _meps19_params() -> dict:
     return params
 
 
+_XPORT_HEADER = b"HEADER RECORD*******LIB"  # how every SAS transport (XPORT) file, v5 or v8, begins
+
+
+def _check_xport_member(path: Path) -> None:
+    """The zip archive holds a SAS transport (XPORT) file (read from its first bytes, quickly)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if len(members) != 1:
+                names = ", ".join(m.filename for m in members) or "nothing"
+                raise DataIntegrityError(path, f"should hold exactly one file but holds {names}")
+            with archive.open(members[0]) as f:
+                header = f.read(len(_XPORT_HEADER))
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as err:
+        raise DataIntegrityError(path, f"is corrupt (not a readable zip archive: {err or type(err).__name__})") from err
+    if header != _XPORT_HEADER:
+        raise DataIntegrityError(path, f"holds {members[0].filename}, which is not a SAS transport (XPORT) file")
+
+
+def _check_meps_archive(path: Path) -> None:
+    """The MEPS download: an intact zip archive (every CRC-32 checked) holding one XPORT file."""
+    check_zip(path)
+    _check_xport_member(path)
+
+
 def _load_meps19(folder: Path) -> StandardDataset:
-    raw = pd.read_sas(folder / _MEPS19_FILE, format="xport", encoding="utf-8", compression="zip")
+    path = folder / _MEPS19_FILE
+    _check_xport_member(path)
+    try:
+        raw = pd.read_sas(path, format="xport", encoding="utf-8", compression="zip")
+    except (ValueError, EOFError, UnicodeDecodeError, OSError, zipfile.BadZipFile) as err:
+        raise DataIntegrityError(
+            path, f"holds an XPORT file that cannot be read ({type(err).__name__}: {err})"
+        ) from err
     params = _meps19_params()
     kept = {
         params["label_name"],
@@ -164,15 +199,17 @@ def _load_meps19(folder: Path) -> StandardDataset:
     needed = kept | set(_MEPS19_PREPROCESSING_INPUTS)
     missing = sorted(set(_MEPS19_PREPROCESSING_INPUTS) - set(raw.columns))
     if missing:
-        raise ValueError(
-            f"{folder / _MEPS19_FILE} is not the MEPS 2015 full-year file h181: it lacks the columns "
-            f"{', '.join(missing)}. Delete it and run `trustml fetch meps19 --accept-meps-terms` again."
+        raise DataIntegrityError(
+            path, f"is not the MEPS 2015 full-year file h181: it lacks the columns {', '.join(missing)}"
         )
     return StandardDataset(df=_fix_xport_zeros(raw[[c for c in raw.columns if c in needed]]), **params)
 
 
-def _fetch_meps19(folder: Path) -> None:
-    check_zip(download(_MEPS19_URL, folder, _MEPS19_FILE, known_hash=None))
+def _fetch_meps19(folder: Path, wanted: list) -> None:
+    with staging(folder) as staged:
+        archive = download(_MEPS19_URL, staged, _MEPS19_FILE, known_hash=None)  # AHRQ publishes no checksum
+        _check_meps_archive(archive)
+        install(archive, folder / _MEPS19_FILE)
 
 
 def _register_all():
@@ -198,9 +235,10 @@ def _register_all():
             ),
             source=_MEPS19_URL,
             licence="public-use file of AHRQ; use under the MEPS data-use terms",
+            files=lambda: {_MEPS19_FILE: None},  # no published checksum: the hash is recorded at download
             fetch=_fetch_meps19,
-            is_cached=lambda folder: (folder / _MEPS19_FILE).is_file(),
             load_real=_load_meps19,
+            check_file=_check_meps_archive,
             embedded_default="german_credit",
             terms=(
                 "use MEPS data only for statistical reporting and analysis, and never try to identify "

@@ -10,15 +10,14 @@ property other than the label.
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from trustml.data._download import install, staging
+from trustml.data._errors import DataIntegrityError
 from trustml.data._registry import DatasetSpec, register
 from trustml.data._split import stratified_indices
 
@@ -89,9 +88,11 @@ class TextData:
         Parameters
         ----------
         n_train, n_test : int, optional
-            How many texts to keep in each split (all when None). The sample is
-            stratified by class, so small subsets keep every class; ``meta_*``
-            rows follow their texts.
+            How many texts to keep in each split (all when None or at least the
+            split's length). The sample is stratified by class, so small subsets
+            keep every class (below one text per class it is a plain random
+            draw, with a :class:`~trustml.data.DataNotice`); ``meta_*`` rows
+            follow their texts.
         seed : int, default 0
             Seed of the random sample.
 
@@ -328,59 +329,84 @@ def make_sentiment_sentences(
 # --------------------------------------------------------------------------- real: IMDB
 
 _IMDB_REPO = "stanfordnlp/imdb"
+_IMDB_REVISION = "e6281661ce1c48d982bc483cf8a173c1bbeb5d31"  # the hub commit trustml downloads (pinned)
 _IMDB_SPLITS = ("train", "test")
+_IMDB_FILES = {f"{split}.parquet": split for split in _IMDB_SPLITS}
 
 
-def _fetch_imdb(folder: Path) -> None:
-    """Download IMDB with Hugging Face ``datasets`` and keep it as ``train.parquet`` / ``test.parquet``.
+def _imdb_files() -> dict:
+    # The hub gives no checksum of the parquet files trustml writes: their hash is recorded at download.
+    return dict.fromkeys(_IMDB_FILES)
 
-    The Hugging Face cache goes to a temporary folder inside ``folder`` and is
-    removed afterwards; each parquet file is written under a temporary name and
-    moved into place only when both are complete.
+
+def _fetch_imdb(folder: Path, wanted: list) -> None:
+    """Download IMDB with Hugging Face ``datasets`` and keep the ``wanted`` splits as ``<split>.parquet``.
+
+    The Hugging Face cache and the parquet files are written in a staging
+    folder inside ``folder``; the files are moved into place only when all of
+    them are complete, and the staging folder is removed whatever happens.
     """
-    hf_cache = Path(tempfile.mkdtemp(prefix=".hf-cache-", dir=folder))
-    written = {}
-    try:
-        frames = _download_imdb_frames(hf_cache)
-        for split, frame in frames.items():
-            handle, name = tempfile.mkstemp(prefix=f".{split}.", suffix=".parquet.part", dir=folder)
-            os.close(handle)
-            written[split] = Path(name)
-            frame.to_parquet(written[split], index=False)
-        for split, path in written.items():
-            os.replace(path, folder / f"{split}.parquet")
-    finally:
-        for path in written.values():
-            path.unlink(missing_ok=True)
-        shutil.rmtree(hf_cache, ignore_errors=True)
+    with staging(folder) as staged:
+        frames = _download_imdb_frames(staged / "hf-cache")
+        for filename in wanted:
+            frames[_IMDB_FILES[filename]].to_parquet(staged / filename, index=False)
+        for filename in wanted:
+            install(staged / filename, folder / filename)
 
 
 def _download_imdb_frames(hf_cache: Path) -> dict:
     """The train and test splits as DataFrames (text, label), copied out of the Hugging Face cache."""
     import datasets
 
-    splits = datasets.load_dataset(_IMDB_REPO, cache_dir=str(hf_cache))
+    splits = datasets.load_dataset(_IMDB_REPO, revision=_IMDB_REVISION, cache_dir=str(hf_cache))
     missing = [s for s in _IMDB_SPLITS if s not in splits]
     if missing:
         raise ValueError(f"{_IMDB_REPO} came without the split(s) {missing}; it has {list(splits)}.")
     return {split: splits[split].to_pandas()[["text", "label"]] for split in _IMDB_SPLITS}
 
 
-def _imdb_is_cached(folder: Path) -> bool:
-    return all((folder / f"{split}.parquet").is_file() for split in _IMDB_SPLITS)
+def _read_parquet(path: Path, columns=None) -> pd.DataFrame:
+    """``pd.read_parquet`` with every failure to read as a :class:`DataIntegrityError` naming the file."""
+    import pyarrow
+
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except (pyarrow.ArrowException, OSError, ValueError, KeyError) as err:
+        raise DataIntegrityError(path, f"is not a readable parquet file ({type(err).__name__}: {err})") from err
+
+
+def _check_imdb_file(path: Path) -> None:
+    """A parquet file with ``text`` and ``label`` columns (the structure; the content is checked on loading)."""
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    try:
+        names = set(pq.read_schema(path).names)
+    except (pyarrow.ArrowException, OSError, ValueError) as err:
+        raise DataIntegrityError(path, f"is not a readable parquet file ({type(err).__name__}: {err})") from err
+    if not {"text", "label"} <= names:
+        raise DataIntegrityError(path, f"is not an IMDB split (it lacks the columns text and label: {sorted(names)})")
+
+
+def _read_imdb_split(path: Path) -> tuple[list, np.ndarray]:
+    _check_imdb_file(path)
+    frame = _read_parquet(path, columns=["text", "label"])
+    labels = frame["label"]
+    if not pd.api.types.is_integer_dtype(labels) or not labels.isin([0, 1]).all():
+        bad = labels[~labels.isin([0, 1])]
+        example = f"e.g. {bad.tolist()[0]!r} in row {bad.index[0]}" if len(bad) else f"dtype {labels.dtype}"
+        raise DataIntegrityError(path, f"is not an IMDB split: its labels must be 0 or 1 ({example})")
+    texts = frame["text"].tolist()
+    empty = [i for i, text in enumerate(texts) if not isinstance(text, str) or not text.strip()]
+    if empty:
+        raise DataIntegrityError(
+            path, f"is not an IMDB split: {len(empty)} review(s) have no text (the first in row {empty[0]})"
+        )
+    return texts, labels.to_numpy(dtype=np.int64)
 
 
 def _load_imdb(folder: Path) -> TextData:
-    parts = {}
-    for split in _IMDB_SPLITS:
-        path = folder / f"{split}.parquet"
-        frame = pd.read_parquet(path)
-        if not {"text", "label"} <= set(frame.columns) or not frame["label"].isin([0, 1]).all():
-            raise ValueError(
-                f"{path} is not an IMDB split (columns text and label, labels 0/1); "
-                f"delete {folder} and run `trustml fetch imdb` again."
-            )
-        parts[split] = (frame["text"].astype(str).tolist(), frame["label"].to_numpy(dtype=np.int64))
+    parts = {split: _read_imdb_split(folder / filename) for filename, split in _IMDB_FILES.items()}
     return TextData(
         "imdb",
         texts_train=parts["train"][0],
@@ -413,9 +439,10 @@ def _register_all():
                 "no licence stated; IMDb user reviews released for research by Maas et al. (2011), "
                 "cite the paper (ACL 2011)"
             ),
+            files=_imdb_files,
             fetch=_fetch_imdb,
-            is_cached=_imdb_is_cached,
             load_real=_load_imdb,
+            check_file=_check_imdb_file,
             embedded_default="synthetic_sentiment",
         )
     )
