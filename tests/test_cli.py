@@ -247,3 +247,135 @@ def test_fetch_says_what_it_repaired(capsys, data_dir, fake_downloads, monkeypat
     assert "the other 3 file(s) had passed verification" in out
     code, out, _ = run_cli(capsys, "fetch", "digits")
     assert code == 0 and "ok    digits: embedded in trustml, nothing to download" in out
+
+# --- run modes, run times, titles and the datasets episodes use ---------------------------------
+
+from trustml.episodes import EpisodeRun, episode_datasets, episode_title, record_run_time, run_times  # noqa: E402
+
+
+def kernel_saw(output):
+    """TRUSTML_FAST and TRUSTML_OFFLINE as the tiny episode's kernel printed them."""
+    executed = nbformat.read(output / "01-works.ipynb", as_version=4)
+    return executed.cells[0].outputs[0]["text"].split()[:2]
+
+
+def test_run_takes_fast_mode_from_the_environment(capsys, tiny_episodes, tmp_path, monkeypatch):
+    monkeypatch.setenv("TRUSTML_FAST", "1")
+    output = tmp_path / "build"
+    code, out, _ = run_cli(capsys, "run", "1", "--episodes-dir", str(tiny_episodes), "--output", str(output))
+    assert code == 0, out
+    assert "fast mode (TRUSTML_FAST=1)" in out and "offline (TRUSTML_OFFLINE=1)" in out
+    assert kernel_saw(output) == ["1", "1"]
+
+
+def test_run_flags_win_over_the_environment(capsys, tiny_episodes, tmp_path, monkeypatch):
+    monkeypatch.setenv("TRUSTML_FAST", "1")
+    output = tmp_path / "build"
+    argv = ["run", "1", "--episodes-dir", str(tiny_episodes), "--output", str(output), "--full", "--online"]
+    code, out, _ = run_cli(capsys, *argv)
+    assert code == 0, out
+    assert "full mode (command line)" in out and "downloads allowed (command line)" in out
+    assert kernel_saw(output) == ["0", "0"]
+
+
+def test_run_defaults_without_flags_or_environment(capsys, tiny_episodes, tmp_path, monkeypatch):
+    monkeypatch.delenv("TRUSTML_OFFLINE")
+    output = tmp_path / "build"
+    code, out, _ = run_cli(capsys, "run", "1", "--episodes-dir", str(tiny_episodes), "--output", str(output))
+    assert code == 0, out
+    assert "full mode (default)" in out and "offline (default)" in out
+    assert kernel_saw(output) == ["0", "1"]
+
+
+def test_run_online_from_the_environment(capsys, tiny_episodes, tmp_path, monkeypatch):
+    monkeypatch.setenv("TRUSTML_OFFLINE", "0")
+    output = tmp_path / "build"
+    code, out, _ = run_cli(capsys, "run", "1", "--episodes-dir", str(tiny_episodes), "--output", str(output))
+    assert code == 0 and "downloads allowed (TRUSTML_OFFLINE=0)" in out
+    assert kernel_saw(output)[1] == "0"
+
+
+def test_run_rejects_a_switch_that_is_not_one(capsys, tiny_episodes, monkeypatch):
+    monkeypatch.setenv("TRUSTML_FAST", "maybe")
+    code, _, err = run_cli(capsys, "run", "1", "--episodes-dir", str(tiny_episodes))
+    assert code == 2 and "TRUSTML_FAST='maybe' is not a switch" in err
+
+
+def test_fast_and_full_flags_exclude_each_other(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--fast", "--full"])
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_run_records_the_time_of_successful_runs_only(capsys, tiny_episodes, tmp_path):
+    run_cli(capsys, "run", "--episodes-dir", str(tiny_episodes), "--output", str(tmp_path / "b"), "--fast")
+    times = run_times()
+    assert set(times) == {"01-works"}  # 02-broken failed: nothing recorded
+    assert set(times["01-works"]) == {"fast"} and times["01-works"]["fast"]["seconds"] > 0
+
+
+def test_run_keeps_the_kernel_warning_off_the_console(tiny_episodes, tmp_path):
+    """ipykernel warns about unencrypted TCP on every start; the runner uses local sockets instead."""
+    argv = ["run", "1", "--episodes-dir", str(tiny_episodes), "--output", str(tmp_path / "b"), "--fast"]
+    result = subprocess.run(
+        [sys.executable, "-m", "trustml.cli", *argv],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "without encryption" not in result.stderr + result.stdout
+    assert "1 passed, 0 failed" in result.stdout
+
+
+def test_list_shows_episode_titles_and_measured_times(capsys):
+    code, out, _ = run_cli(capsys, "list")
+    assert code == 0
+    assert "01-overview" in out and "Overview: what is trustworthy AI?" in out
+    assert "Preparing to train a model" in out and "not run here yet" in out
+    record_run_time(EpisodeRun(Path("01-overview.ipynb"), 12.34, None, None, True))
+    record_run_time(EpisodeRun(Path("01-overview.ipynb"), 25.0, None, None, False))
+    record_run_time(EpisodeRun(Path("02-preparing-to-train.ipynb"), 99.0, None, "boom", True))  # failed: ignored
+    _, out, _ = run_cli(capsys, "list")
+    line = next(line for line in out.splitlines() if "01-overview" in line)
+    assert line.endswith("fast 12 s, full 25 s")
+    assert "02-preparing-to-train" in out and "99 s" not in out
+
+
+def test_a_damaged_times_file_counts_as_no_measurements(data_dir):
+    (data_dir / "episode-times.json").write_text("{not json")
+    assert run_times() == {}
+    record_run_time(EpisodeRun(Path("01-overview.ipynb"), 3.0, None, None, True))
+    assert run_times()["01-overview"]["fast"]["seconds"] == 3.0
+
+
+def test_check_says_which_datasets_the_episodes_use_and_the_settings_in_words(capsys):
+    code, out, _ = run_cli(capsys, "check")
+    assert code == 0, out
+    assert "offline: stand-ins only" in out and "full mode" in out
+    assert "offline   True" not in out and "offline   False" not in out
+    assert "2 episode(s) in" in out and "Preparing to train a model" in out
+    assert "german_credit        episodes 01, 02: embedded" in out
+    assert "its 2 episode(s) run offline" in out
+
+
+def test_check_says_downloads_are_allowed_when_online(capsys, monkeypatch):
+    monkeypatch.setenv("TRUSTML_OFFLINE", "0")
+    _, out, _ = run_cli(capsys, "check")
+    assert "downloads allowed" in out
+
+
+def test_episode_title_and_datasets(tmp_path):
+    nb = new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("Some intro\n# The title\n\n*timings*"),
+            new_code_cell('a = load("mnist")\nb = trustml.data.load( \'digits\' )\nc = load("mnist")'),
+            new_code_cell("download('cifar10')  # not a load call"),
+        ]
+    )
+    path = tmp_path / "05-x.ipynb"
+    nbformat.write(nb, path)
+    assert episode_title(path) == "The title"
+    assert episode_datasets(path) == ["mnist", "digits"]
+    nbformat.write(new_notebook(cells=[new_code_cell("1")]), path)
+    assert episode_title(path) == "05-x"

@@ -56,6 +56,23 @@ def test_data_dir_defaults_to_the_checkouts_data_folder(monkeypatch):
     assert settings().data_dir == checkout / "data"
 
 
+def test_settings_print_in_words_not_as_a_repr(monkeypatch, tmp_path):
+    monkeypatch.setenv("TRUSTML_DATA", str(tmp_path))
+    monkeypatch.setenv("TRUSTML_OFFLINE", "1")
+    monkeypatch.setenv("TRUSTML_FAST", "1")
+    text = str(trustml.settings())
+    assert text.splitlines() == [
+        f"data dir: {tmp_path} (TRUSTML_DATA)",
+        "offline: stand-ins only, plus datasets already cached (TRUSTML_OFFLINE=0 allows downloads)",
+        "fast mode: small subsets and few epochs (TRUSTML_FAST=0 for full runs)",
+    ]
+    assert "PosixPath" not in text and "True" not in text
+    monkeypatch.setenv("TRUSTML_OFFLINE", "0")
+    monkeypatch.setenv("TRUSTML_FAST", "0")
+    text = str(trustml.settings())
+    assert "downloads allowed" in text and "full mode" in text
+
+
 def test_a_switch_that_is_not_one_says_so(monkeypatch):
     monkeypatch.setenv("TRUSTML_OFFLINE", "maybe")
     with pytest.raises(ValueError, match="TRUSTML_OFFLINE='maybe' is not a switch"):

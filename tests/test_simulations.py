@@ -50,3 +50,4 @@ def test_plot_draws_both_panels():
     fig = plot_patrols(simulate_patrols(days=20), title="t")
     left, right = fig.axes
     assert len(left.lines) == 4 and len(right.lines) == 3
+    assert all(ax.get_xlabel() and ax.get_ylabel() for ax in (left, right))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import os
 import sys
 import tempfile
 import warnings
@@ -95,11 +96,9 @@ def cmd_check(args) -> int:
     problems += not found
     print(f"  {OK if found else BAD} {message}")
 
-    settings = trustml.settings()
     print("\nSettings")
-    print(f"  {INFO} data dir  {settings.data_dir}  (TRUSTML_DATA)")
-    print(f"  {INFO} offline   {settings.offline}  (TRUSTML_OFFLINE=1: never download)")
-    print(f"  {INFO} fast      {settings.fast}  (TRUSTML_FAST=1: small subsets and epochs)")
+    for line in str(trustml.settings()).splitlines():
+        print(f"  {INFO} {line}")
 
     print("\nDatasets (every episode runs offline on the embedded ones)")
     table = list_datasets()
@@ -123,22 +122,54 @@ def cmd_check(args) -> int:
             state = f"real: {blocked}; offline the episodes use {row.stand_in!r} (`trustml fetch {row.name}{terms}`)"
         print(f"  {mark} {row.name:<20} {row.kind:<8} {state}")
 
-    from trustml.episodes import default_episodes_dir, find_episodes
+    episodes, episode_problems = _check_episodes(table)
+    problems += episode_problems
+
+    print()
+    if problems:
+        print(f"{problems} problem(s) found: fix the lines marked {BAD.strip()} above.")
+        return 1
+    runs = f", and its {len(episodes)} episode(s) run offline" if episodes else ""
+    print(f"All set: everything the course needs is here{runs}.")
+    return 0
+
+
+def _check_episodes(datasets) -> tuple[list[Path], int]:
+    """Print the episodes there are and the datasets they load; return them and the problems found."""
+    from trustml.episodes import default_episodes_dir, episode_datasets, episode_title, find_episodes
 
     print("\nEpisodes")
     try:
         episodes = find_episodes()
     except FileNotFoundError:
         print(f"  {INFO} no episodes folder at {default_episodes_dir()} (run from a checkout of the course)")
-    else:
-        print(f"  {OK} {len(episodes)} notebooks in {default_episodes_dir()}")
-
-    print()
-    if problems:
-        print(f"{problems} problem(s) found: fix the lines marked {BAD.strip()} above.")
-        return 1
-    print("All set: everything the course needs is here, and every episode runs offline.")
-    return 0
+        return [], 0
+    print(f"  {OK} {len(episodes)} episode(s) in {default_episodes_dir()}")
+    used: dict[str, list[str]] = {}
+    for nb in episodes:
+        print(f"  {INFO} {nb.stem:<28} {episode_title(nb)}")
+        for name in episode_datasets(nb):
+            used.setdefault(name, []).append(nb.stem[:2])
+    if not used:
+        return episodes, 0
+    print("\nDatasets the episodes use")
+    rows = datasets.set_index("name")
+    problems = 0
+    for name, numbers in used.items():
+        where = f"episode{'s' if len(numbers) > 1 else ''} {', '.join(numbers)}"
+        if name not in rows.index:
+            problems += 1
+            print(f"  {BAD} {name:<20} {where}: not a dataset trustml knows (see `trustml list`)")
+            continue
+        row = rows.loc[name]
+        if row.embedded:
+            state, mark = "embedded: always available", OK
+        elif row.cached:
+            state, mark = "real: cached", OK
+        else:
+            state, mark = f"real: not cached, so they use the stand-in {row.stand_in!r} (`trustml fetch {name}`)", TODO
+        print(f"  {mark} {name:<20} {where}: {state}")
+    return episodes, problems
 
 
 def cmd_list(args) -> int:
@@ -150,16 +181,26 @@ def cmd_list(args) -> int:
     for row in table.itertuples():
         kind = "embedded" if row.embedded else ("cached" if row.cached else f"download (stand-in: {row.stand_in})")
         print(f"  {row.name:<20} {row.kind:<8} {kind:<36} {row.description}")
-    from trustml.episodes import find_episodes
+    from trustml.episodes import episode_title, find_episodes, run_times
 
     try:
         episodes = find_episodes()
     except FileNotFoundError:
         return 0
-    print("\nEpisodes")
+    times = run_times()
+    print("\nEpisodes (last run times on this machine, recorded by `trustml run`)")
     for nb in episodes:
-        print(f"  {nb.stem}")
+        print(f"  {nb.stem:<28} {episode_title(nb):<52} {_run_time(times.get(nb.stem, {}))}")
     return 0
+
+
+def _run_time(modes: dict) -> str:
+    measured = [
+        f"{mode} {modes[mode]['seconds']:.0f} s"
+        for mode in ("fast", "full")
+        if isinstance(modes.get(mode), dict) and isinstance(modes[mode].get("seconds"), (int, float))
+    ]
+    return ", ".join(measured) if measured else "not run here yet"
 
 
 def cmd_fetch(args) -> int:
@@ -196,10 +237,12 @@ def cmd_fetch(args) -> int:
 
 def cmd_run(args) -> int:
     """Execute episodes headless and write them to the output folder."""
-    from trustml.episodes import find_episodes, run_episode
+    from trustml.episodes import find_episodes, record_run_time, run_episode
 
     try:
         notebooks = find_episodes(args.episodes, episodes_dir=args.episodes_dir)
+        fast, fast_from = _switch(args.fast, "TRUSTML_FAST", default=False)
+        offline, offline_from = _switch(args.offline, "TRUSTML_OFFLINE", default=True)
     except (FileNotFoundError, ValueError) as err:
         print(err, file=sys.stderr)
         return 2
@@ -207,12 +250,13 @@ def cmd_run(args) -> int:
     if mistake:
         print(f"trustml run: {mistake}", file=sys.stderr)
         return 2
-    mode = "fast" if args.fast else "full"
-    network = "offline" if args.offline else "online"
-    print(f"Running {len(notebooks)} episode(s), {mode} mode, {network}, into {args.output}/")
+    mode = f"{'fast' if fast else 'full'} mode ({fast_from})"
+    network = f"{'offline' if offline else 'downloads allowed'} ({offline_from})"
+    print(f"Running {len(notebooks)} episode(s), {mode}, {network}, into {args.output}/")
     runs = []
     for nb in notebooks:
-        run = run_episode(nb, output_dir=args.output, fast=args.fast, offline=args.offline, timeout=args.timeout)
+        run = run_episode(nb, output_dir=args.output, fast=fast, offline=offline, timeout=args.timeout)
+        record_run_time(run)
         runs.append(run)
         status = "ok  " if run.ok else "FAIL"
         print(f"  {status} {nb.stem:<40} {run.seconds:7.1f} s", flush=True)
@@ -255,6 +299,22 @@ def _notebook_problem(path: Path) -> str | None:
     return None
 
 
+def _switch(flag: bool | None, variable: str, *, default: bool) -> tuple[bool, str]:
+    """A run switch: the command-line flag if given, else the environment variable if set, else the default.
+
+    Returns the value and where it came from, for the run's first line.
+    """
+    if flag is not None:
+        return flag, "command line"
+    if os.environ.get(variable, "").strip():
+        from trustml.config import settings
+
+        current = settings()  # raises ValueError, naming the variable, for a value that is not a switch
+        value = current.fast if variable == "TRUSTML_FAST" else current.offline
+        return value, f"{variable}={os.environ[variable].strip()}"
+    return default, "default"
+
+
 def _last_lines(text: str, n: int) -> str:
     return "\n".join(text.strip().splitlines()[-n:])
 
@@ -284,8 +344,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("episodes", nargs="*", metavar="EPISODE", help="numbers or names (default: all)")
     run.add_argument("--output", type=Path, default=Path("build"), help="output folder (default: build)")
     run.add_argument("--episodes-dir", type=Path, default=None, help="where the notebooks are")
-    run.add_argument("--fast", action="store_true", help="fast mode: small subsets and epochs (as in the tests)")
-    run.add_argument("--online", dest="offline", action="store_false", help="allow downloads (default: offline)")
+    mode = run.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--fast",
+        dest="fast",
+        action="store_true",
+        default=None,
+        help="fast mode: small subsets and epochs, as in the tests (default: TRUSTML_FAST if set, else full)",
+    )
+    mode.add_argument("--full", dest="fast", action="store_false", default=None, help="full mode")
+    network = run.add_mutually_exclusive_group()
+    network.add_argument(
+        "--offline",
+        dest="offline",
+        action="store_true",
+        default=None,
+        help="never download; stand-ins for what is not cached (default: TRUSTML_OFFLINE if set, else offline)",
+    )
+    network.add_argument("--online", dest="offline", action="store_false", default=None, help="allow downloads")
     run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default: 600)")
     run.set_defaults(func=cmd_run)
     return parser

@@ -52,6 +52,18 @@ class Settings:
     offline: bool
     fast: bool
 
+    def __str__(self) -> str:
+        """The settings in plain words, one per line (what ``print(trustml.settings())`` shows)."""
+        if self.offline:
+            network = "offline: stand-ins only, plus datasets already cached (TRUSTML_OFFLINE=0 allows downloads)"
+        else:
+            network = "downloads allowed (TRUSTML_OFFLINE=1: never download)"
+        if self.fast:
+            mode = "fast mode: small subsets and few epochs (TRUSTML_FAST=0 for full runs)"
+        else:
+            mode = "full mode (TRUSTML_FAST=1: small subsets and few epochs)"
+        return f"data dir: {self.data_dir} (TRUSTML_DATA)\n{network}\n{mode}"
+
     @classmethod
     def from_env(cls) -> Settings:
         """Read the settings from the environment variables."""

@@ -1,20 +1,34 @@
-"""Find and execute the course's episode notebooks headless (``trustml run``, the tests).
+"""Find, describe and execute the course's episode notebooks headless (``trustml run``, the tests).
 
 An episode runs in a fresh kernel with the working directory set to its
 folder, offline and in fast mode unless asked otherwise; the executed notebook
-(and an HTML rendering) is written to the output folder.
+(and an HTML rendering) is written to the output folder. ``trustml run``
+remembers how long each episode took (:func:`record_run_time`), so that
+``trustml list`` can say what to expect.
 """
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import re
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["EpisodeRun", "default_episodes_dir", "find_episodes", "run_episode"]
+__all__ = [
+    "EpisodeRun",
+    "default_episodes_dir",
+    "episode_datasets",
+    "episode_title",
+    "find_episodes",
+    "record_run_time",
+    "run_episode",
+    "run_times",
+]
 
 _CHECKOUT = Path(__file__).resolve().parent.parent
 
@@ -66,12 +80,13 @@ def find_episodes(selection: Iterable[str] = (), *, episodes_dir: Path | None = 
 
 @dataclass(frozen=True)
 class EpisodeRun:
-    """The outcome of one executed episode."""
+    """The outcome of one executed episode (``fast``: the mode it ran in)."""
 
     notebook: Path
     seconds: float
     output: Path | None
     error: str | None = None
+    fast: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -106,7 +121,7 @@ def run_episode(
     Returns
     -------
     EpisodeRun
-        Time taken, where the output went and the error, if a cell failed.
+        Time taken, where the output went, the error if a cell failed, and the mode.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -115,18 +130,20 @@ def run_episode(
     notebook = Path(notebook)
     nb = nbformat.read(notebook, as_version=4)
     env = dict(os.environ, TRUSTML_FAST="1" if fast else "0", TRUSTML_OFFLINE="1" if offline else "0")
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(notebook.parent)}},
-    )
     start = time.perf_counter()
     error = None
-    try:
-        client.execute(env=env)
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
-        error = str(err)
+    with tempfile.TemporaryDirectory(prefix="trustml-kernel-") as sockets:
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(notebook.parent)}},
+            config=_kernel_transport(sockets),
+        )
+        try:
+            client.execute(env=env)
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+            error = str(err)
     seconds = time.perf_counter() - start
     output = None
     if output_dir is not None:
@@ -139,4 +156,131 @@ def run_episode(
 
             body, _ = HTMLExporter().from_notebook_node(nb)
             output.with_suffix(".html").write_text(body, encoding="utf-8")
-    return EpisodeRun(notebook, seconds, output, error)
+    return EpisodeRun(notebook, seconds, output, error, fast)
+
+
+def _kernel_transport(folder: str):
+    """Kernel connection settings: local sockets in ``folder`` where the OS has them.
+
+    Over TCP (the default), ipykernel warns on every start that the kernel's
+    traffic is unencrypted. Unix domain sockets never leave the machine and are
+    private to the user, so on POSIX systems the runner uses them and the
+    warning does not arise. Windows has no IPC transport; there the kernel is
+    asked to log errors only, which silences that warning.
+    """
+    from traitlets.config import Config
+
+    if os.name == "posix":
+        return Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(folder, "kernel")}})
+    return Config({"NotebookClient": {"extra_arguments": ["--IPKernelApp.log_level=ERROR"]}})
+
+
+def episode_title(notebook: Path) -> str:
+    """The episode's title: the text of its first level-1 markdown heading.
+
+    Parameters
+    ----------
+    notebook : pathlib.Path
+
+    Returns
+    -------
+    str
+        The heading without the ``#``; the file's stem when there is none.
+    """
+    for cell in _cells(notebook):
+        if cell.get("cell_type") != "markdown":
+            continue
+        for line in _source(cell).splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
+    return Path(notebook).stem
+
+
+_LOAD_CALL = re.compile(r"""\bload\(\s*["']([A-Za-z0-9_\-]+)["']""")
+
+
+def episode_datasets(notebook: Path) -> list[str]:
+    """The datasets an episode loads: the names in its ``load("...")`` calls, in order of first use.
+
+    Parameters
+    ----------
+    notebook : pathlib.Path
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> from trustml.episodes import episode_datasets, find_episodes
+    >>> "german_credit" in episode_datasets(find_episodes(["02"])[0])
+    True
+    """
+    names: list[str] = []
+    for cell in _cells(notebook):
+        if cell.get("cell_type") == "code":
+            names.extend(name for name in _LOAD_CALL.findall(_source(cell)) if name not in names)
+    return names
+
+
+def _cells(notebook: Path) -> list[dict]:
+    with open(notebook, encoding="utf-8") as f:
+        return json.load(f).get("cells", [])
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+_TIMES_FILE = "episode-times.json"
+
+
+def _times_path() -> Path:
+    from trustml.config import settings
+
+    return settings().data_dir / _TIMES_FILE
+
+
+def run_times() -> dict[str, dict[str, dict]]:
+    """The last measured run time of each episode on this machine, by mode.
+
+    ``trustml run`` records them in ``episode-times.json`` in the data folder
+    (``TRUSTML_DATA``): like the dataset cache, run times belong to the machine,
+    and ``trustml list`` finds them from any folder, whatever ``--output`` a run
+    used. An unreadable file counts as no measurements.
+
+    Returns
+    -------
+    dict
+        ``{episode stem: {"fast" | "full": {"seconds": float, "measured": ISO date}}}``.
+    """
+    try:
+        with open(_times_path(), encoding="utf-8") as f:
+            times = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return times if isinstance(times, dict) else {}
+
+
+def record_run_time(run: EpisodeRun) -> None:
+    """Remember how long a successful run took (see :func:`run_times`); failed runs are not recorded.
+
+    Parameters
+    ----------
+    run : EpisodeRun
+        As returned by :func:`run_episode`.
+    """
+    if not run.ok or run.fast is None:
+        return
+    times = run_times()
+    episode = times.setdefault(run.notebook.stem, {})
+    episode["fast" if run.fast else "full"] = {
+        "seconds": round(run.seconds, 1),
+        "measured": datetime.datetime.now().isoformat(timespec="seconds"),
+    }
+    path = _times_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as f:
+        json.dump(times, f, indent=1, sort_keys=True)
+    os.replace(f.name, path)

@@ -45,11 +45,7 @@ def simulate_patrols(
     >>> history["recorded"].shape
     (30, 2)
     """
-    if rule not in RULES:
-        raise ValueError(f"rule must be one of {RULES}, got {rule!r}.")
-    for name, p in (("hot_spot_share", hot_spot_share), ("detect", detect), ("report_rate", report_rate)):
-        if not 0 <= p <= 1:
-            raise ValueError(f"{name} is a probability: it must be in [0, 1], got {p!r}.")
+    _check_arguments(rule, hot_spot_share=hot_spot_share, detect=detect, report_rate=report_rate)
     rng = np.random.default_rng(seed)
     records = np.array(initial_records, dtype=float)  # what the police "know"
     history = {"patrol_share_a": [], "incidents": [], "recorded": []}
@@ -71,6 +67,14 @@ def simulate_patrols(
         history["incidents"].append(incidents)
         history["recorded"].append(recorded)
     return {key: np.array(value) for key, value in history.items()}
+
+
+def _check_arguments(rule, **probabilities):
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}.")
+    for name, p in probabilities.items():
+        if not 0 <= p <= 1:
+            raise ValueError(f"{name} is a probability: it must be in [0, 1], got {p!r}.")
 
 
 def plot_patrols(history, title=""):
@@ -98,7 +102,7 @@ def plot_patrols(history, title=""):
     right.plot(days, recorded[:, 0] / recorded.sum(axis=1), color="tab:red", label="A's share of records since day 0")
     true_share = incidents[-1, 0] / incidents[-1].sum()
     right.axhline(true_share, color="grey", ls="--", label="A's true share of incidents")
-    right.set(xlabel="day", ylim=(0, 1))
+    right.set(xlabel="day", ylabel="share for district A", ylim=(0, 1))
     right.legend(fontsize=8)
     fig.suptitle(title)
     return fig
