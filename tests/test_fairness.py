@@ -190,18 +190,27 @@ def test_metrics_by_group_equals_sklearn_and_fairlearn_per_group(weighted_val):
 def test_threshold_view_per_group_table_equals_metrics_by_group(weighted_val):
     val, scores = weighted_val
     groups = protected_groups(val)
-    fig, table, metrics = threshold_view(val, scores, privileged_threshold=0.55, unprivileged_threshold=0.7, **groups)
+    fig, confusion, rates, metrics = threshold_view(
+        val, scores, privileged_threshold=0.55, unprivileged_threshold=0.7, **groups
+    )
     privileged = (protected_values(val, names=False) == 1).to_numpy()
     predictions = (scores > np.where(privileged, 0.55, 0.7)).astype(float)
     reference = metrics_by_group(
         val.labels.ravel(), predictions, sensitive_features=protected_values(val), sample_weight=val.instance_weights
-    )
-    pd.testing.assert_frame_equal(table, reference.loc[table.index].round(3), check_names=False)
+    ).loc[["male", "female"]]
+    pd.testing.assert_frame_equal(rates, reference[rates.columns].round(3), check_names=False)
+    for group in ("male", "female"):  # rows: actual bad, good; columns: predicted bad, good
+        cells = confusion[group].to_numpy()
+        np.testing.assert_allclose(cells.ravel(), reference.loc[group, ["TN", "FP", "FN", "TP"]].to_numpy(float), atol=0.05)
     expected = fairness_metrics(val, predictions, **groups).round(3)
     np.testing.assert_allclose(metrics.iloc[0].to_numpy(), expected.to_numpy())
-    assert len(fig.axes) == 4 and fig.axes[0].get_title() == "male: score > 0.55"
+    rates_ax, curve_ax = fig.axes
+    assert [t.get_text() for t in rates_ax.get_legend().get_texts()] == ["male (score > 0.55)", "female (score > 0.70)"]
+    heights = [bar.get_height() for bar in rates_ax.containers[1]]
+    np.testing.assert_allclose(heights, reference.loc["female", ["selection rate", "TPR", "FPR"]].to_numpy(float))
+    point = curve_ax.collections[0].get_offsets()[0]
+    np.testing.assert_allclose(point, [disparate_impact_gap(expected["disp_imp"]), expected["bal_acc"]], atol=1e-3)
     assert all(ax.get_xlabel() and ax.get_ylabel() for ax in fig.axes)
-    plt.close(fig)
 
 
 # --------------------------------------------------------------------------- undefined metrics and bad input
@@ -220,10 +229,9 @@ def test_undefined_metrics_are_named_not_divided_by_zero(credit_split):
     sweep = threshold_sweep(val, scores, [0.5, 1.0], undefined="nan", **groups)
     assert np.isnan(sweep.loc[1.0, "disp_imp"]) and np.isfinite(sweep.loc[0.5, "disp_imp"])
     # the explorer shows it, with the reason on the figure, instead of failing
-    fig, _, metrics = threshold_view(val, scores, privileged_threshold=1.0, unprivileged_threshold=1.0, **groups)
+    fig, _, _, metrics = threshold_view(val, scores, privileged_threshold=1.0, unprivileged_threshold=1.0, **groups)
     assert np.isnan(metrics.loc["at these thresholds", "disp_imp"])
     assert any("disp_imp undefined" in text.get_text() for text in fig.texts)
-    plt.close(fig)
 
 
 def test_a_group_without_favourable_labels_has_no_tpr():
@@ -417,10 +425,12 @@ def test_matching_threshold_is_the_closest_on_the_grid(weighted_val, criterion, 
     groups = protected_groups(val)
     grid = np.round(np.linspace(0, 1, 101), 2)
     chosen = matching_threshold(val, scores, reference_threshold=0.6, criterion=criterion, grid=grid, **groups)
-    names, y, w = protected_values(val), val.labels.ravel(), val.instance_weights
+    names, y, w = protected_values(val).to_numpy(), val.labels.ravel(), val.instance_weights
+    reference = {"selection rate": selection_rate, "TPR": true_positive_rate}[column]  # fairlearn's
 
     def rate(group, t):
-        return metrics_by_group(y, (scores > t).astype(float), sensitive_features=names, sample_weight=w).loc[group, column]
+        rows = names == group
+        return reference(y[rows], (scores[rows] > t).astype(float), sample_weight=w[rows])
 
     target = rate("male", 0.6)
     distances = np.array([abs(rate("female", t) - target) for t in grid])

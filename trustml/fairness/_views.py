@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+from dataclasses import dataclass
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from trustml.fairness._by_group import group_table
 from trustml.fairness._data import describe_dataset, group_label
@@ -244,11 +248,12 @@ def threshold_view(
 ):
     """What the threshold explorer shows for one threshold per group (equal thresholds: one global threshold).
 
-    Draws each group's confusion matrix, the groups' selection rate, TPR and
-    FPR side by side, and the current point on the accuracy–fairness curve of a
-    single global threshold; returns the per-group table and the six metrics.
-    Undefined metrics (e.g. disparate impact when no one in the privileged
-    group is selected) show as NaN, with the reason in the table's caption.
+    A figure with the groups' selection rate, TPR and FPR side by side and the
+    current point on the accuracy–fairness curve of a single global threshold;
+    each group's confusion matrix; the per-group rates; and the six metrics of
+    :func:`threshold_sweep`. Undefined metrics (e.g. disparate impact when no
+    one in the privileged group is selected) show as NaN, with the reason
+    written on the figure.
 
     Parameters
     ----------
@@ -264,9 +269,12 @@ def threshold_view(
 
     Returns
     -------
-    (matplotlib.figure.Figure, pandas.DataFrame, pandas.DataFrame)
-        The figure; the per-group table (as :func:`metrics_by_group`); the six
-        metrics of :func:`threshold_sweep` at these thresholds (one row).
+    (matplotlib.figure.Figure, pandas.DataFrame, pandas.DataFrame, pandas.DataFrame)
+        The figure (not registered with pyplot: show it with IPython's
+        ``display``, e.g. ``display(*threshold_view(...))``); the confusion matrices (rows: actual label, columns: group
+        and predicted label; weighted counts when the dataset has instance
+        weights); the per-group rates (columns of :func:`metrics_by_group`);
+        the six metrics at these thresholds (one row).
 
     Examples
     --------
@@ -274,12 +282,36 @@ def threshold_view(
     >>> from trustml.data import load_german_credit
     >>> from trustml.fairness import protected_groups, threshold_view
     >>> credit = load_german_credit()
-    >>> fig, by_group, metrics = threshold_view(
+    >>> fig, confusion, rates, metrics = threshold_view(
     ...     credit, np.linspace(0, 1, 1000), privileged_threshold=0.5, unprivileged_threshold=0.4,
     ...     **protected_groups(credit))
-    >>> by_group.index.tolist(), len(fig.axes)
-    (['male', 'female'], 4)
+    >>> rates.index.tolist(), confusion.shape, len(fig.axes)
+    (['male', 'female'], (2, 4), 2)
     """
+    state = explorer_state(
+        dataset, scores, privileged_threshold=privileged_threshold, unprivileged_threshold=unprivileged_threshold,
+        privileged_groups=privileged_groups, unprivileged_groups=unprivileged_groups, curve=curve,
+    )
+    return ExplorerFigure(state).figure, state.confusion, state.rates.round(3), state.metrics.round(3)
+
+
+@dataclass(frozen=True)
+class ExplorerState:
+    """Everything the explorer shows for one pair of thresholds (numbers only, no drawing)."""
+
+    thresholds: tuple
+    names: tuple
+    curve: pd.DataFrame
+    confusion: pd.DataFrame
+    rates: pd.DataFrame
+    metrics: pd.DataFrame
+    undefined: tuple
+
+
+def explorer_state(
+    dataset, scores, *, privileged_threshold, unprivileged_threshold, privileged_groups, unprivileged_groups, curve=None
+) -> ExplorerState:
+    """The numbers behind :func:`threshold_view` (validated inputs, one confusion matrix per group)."""
     positive, weights, privileged, unprivileged = _prepare(dataset, privileged_groups, unprivileged_groups)
     scores = check_scores(scores, len(positive))
     t_priv = float(check_thresholds(privileged_threshold, "privileged_threshold")[0])
@@ -302,63 +334,113 @@ def threshold_view(
         prediction_confusion(positive, predicted, np.ones_like(weights), everyone),
         *per_group,
     )
-    about = describe_dataset(dataset)
-    names = [group_label(dataset, privileged_groups), group_label(dataset, unprivileged_groups)]
+    names = (group_label(dataset, privileged_groups), group_label(dataset, unprivileged_groups))
     table = group_table(names, per_group, [int(privileged.sum()), int(unprivileged.sum())])
     metrics = pd.DataFrame({name: [float(values[name])] for name in METRICS}, index=["at these thresholds"])
-
-    fig, axes = plt.subplots(1, 4, figsize=(15, 3.4), gridspec_kw={"width_ratios": [1, 1, 1.3, 1.6]})
-    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.2, top=0.85, wspace=0.45)
-    for ax, name, threshold, (_, row) in zip(axes[:2], names, (t_priv, t_unpriv), table.iterrows()):
-        _draw_confusion(ax, row, about, title=f"{name}: score > {threshold:.2f}", weighted=about.weighted)
-    _draw_rates(axes[2], table)
-    gap = disparate_impact_gap(values["disp_imp"]) if np.isfinite(values["disp_imp"]) else np.nan
-    _draw_curve_point(axes[3], curve, gap, float(values["bal_acc"]), (t_priv, t_unpriv))
-    undefined = [f"{name} undefined: {reasons[name]}" for name in METRICS if np.isnan(values[name])]
-    if undefined:
-        fig.text(0.01, 0.01, "; ".join(undefined), fontsize="small", color="crimson")
-    return fig, table.round(3), metrics.round(3)
+    return ExplorerState(
+        thresholds=(t_priv, t_unpriv),
+        names=names,
+        curve=curve,
+        confusion=_confusion_frame(table, describe_dataset(dataset)),
+        rates=table[["rows", "selection rate", "TPR", "FPR", "precision"]],
+        metrics=metrics,
+        undefined=tuple(f"{name} undefined: {reasons[name]}" for name in METRICS if np.isnan(values[name])),
+    )
 
 
-def _draw_confusion(ax, row, about, *, title, weighted):
-    cells = np.array([[row["TN"], row["FP"]], [row["FN"], row["TP"]]])
-    ax.imshow(cells, cmap="Blues", vmin=0, vmax=max(cells.max(), 1e-12))
-    fmt = "{:,.0f}" if not weighted else "{:,.3g}"
-    for (i, j), value in np.ndenumerate(cells):
-        ax.text(j, i, fmt.format(value), ha="center", va="center",
-                color="white" if value > 0.6 * cells.max() else "black")
-    ax.set_xticks([0, 1], [about.unfavourable, about.favourable], fontsize="small")
-    ax.set_yticks([0, 1], [about.unfavourable, about.favourable], fontsize="small", rotation=90, va="center")
-    ax.set_xlabel("predicted" + (" (weighted)" if weighted else ""))
-    ax.set_ylabel("actual")
-    ax.set_title(title, fontsize="medium")
+def _confusion_frame(table, about):
+    """Each group's 2x2 confusion matrix side by side: rows actual, columns (group, predicted)."""
+    actual = [f"actual: {about.unfavourable}", f"actual: {about.favourable}"]
+    columns, cells = [], []
+    for group, row in table.iterrows():
+        columns += [(f"{group}", f"predicted: {about.unfavourable}"), (f"{group}", f"predicted: {about.favourable}")]
+        cells.append([[row["TN"], row["FP"]], [row["FN"], row["TP"]]])
+    values = np.concatenate(cells, axis=1)
+    frame = pd.DataFrame(values, index=actual, columns=pd.MultiIndex.from_tuples(columns))
+    return frame.round(0).astype(int) if np.allclose(values, np.round(values)) else frame.round(1)
 
 
-def _draw_rates(ax, table):
-    rates = ["selection rate", "TPR", "FPR"]
-    x = np.arange(len(rates))
-    width = 0.8 / len(table)
-    for i, (name, row) in enumerate(table.iterrows()):
-        ax.bar(x + (i - (len(table) - 1) / 2) * width, row[rates].to_numpy(dtype=float), width, label=str(name))
-    ax.set_xticks(x, rates)
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("rate")
-    ax.set_xlabel("per group")
-    ax.legend(fontsize="small", loc="upper right")
-    ax.set_title("rates by group", fontsize="medium")
+_RATES = ("selection rate", "TPR", "FPR")
 
 
-def _draw_curve_point(ax, curve, gap, bal_acc, thresholds):
-    ax.plot(disparate_impact_gap(curve["disp_imp"].to_numpy()), curve["bal_acc"], color="0.6", lw=1,
-            label="one threshold for all")
-    label = "now: " + (f"t = {thresholds[0]:.2f}" if thresholds[0] == thresholds[1] else
-                       f"t = {thresholds[0]:.2f} / {thresholds[1]:.2f}")
-    if np.isfinite(gap) and np.isfinite(bal_acc):
-        ax.scatter([gap], [bal_acc], color="crimson", s=70, zorder=3, label=label)
-    else:
-        ax.text(0.5, 0.5, "undefined here", transform=ax.transAxes, ha="center", color="crimson")
-    ax.set_xlim(-0.02, 1.02)
-    ax.set_xlabel(_GAP_LABEL, fontsize="small")
-    ax.set_ylabel("balanced accuracy")
-    ax.legend(fontsize="small", loc="lower left")
-    ax.set_title("trade-off", fontsize="medium")
+class ExplorerFigure:
+    """The explorer's figure: rates by group, and the current point on the trade-off curve.
+
+    Built once for a curve and the group names; :meth:`update` moves the bars,
+    the point and the labels to a new :class:`ExplorerState`, so a widget
+    redraws without building new axes.
+    """
+
+    def __init__(self, state: ExplorerState):
+        self.figure = Figure(figsize=(10, 3.2))  # not registered with pyplot: shown only when displayed
+        rates_ax, curve_ax = self.figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
+        self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.22, top=0.88, wspace=0.3)
+        x, width = np.arange(len(_RATES)), 0.4
+        self.bars = [
+            rates_ax.bar(x + (i - 0.5) * width, np.zeros(len(_RATES)), width, label=name)
+            for i, name in enumerate(state.names)
+        ]
+        rates_ax.set_xticks(x, _RATES)
+        rates_ax.set_ylim(0, 1.15)
+        rates_ax.set_yticks([0, 0.5, 1])
+        rates_ax.set_ylabel("rate")
+        rates_ax.set_xlabel("per group")
+        rates_ax.set_title("rates by group", fontsize="medium")
+        self.rates_legend = rates_ax.legend(fontsize="small", loc="upper right", ncols=2)
+
+        curve_ax.plot(disparate_impact_gap(state.curve["disp_imp"].to_numpy()), state.curve["bal_acc"],
+                      color="0.6", lw=1, label="one threshold for all")
+        self.point = curve_ax.scatter([np.nan], [np.nan], color="crimson", s=70, zorder=3, label="now")
+        curve_ax.set_xlim(-0.02, 1.02)
+        curve_ax.set_xlabel(_GAP_LABEL)
+        curve_ax.set_ylabel("balanced accuracy")
+        curve_ax.set_title("accuracy–fairness trade-off", fontsize="medium")
+        self.curve_legend = curve_ax.legend(fontsize="small", loc="lower left")
+        self.note = self.figure.text(0.01, 0.01, "", fontsize="small", color="crimson")
+        self.update(state)
+
+    def update(self, state: ExplorerState) -> ExplorerFigure:
+        """Show ``state``: bar heights, legend labels, the point on the curve and any undefined metric."""
+        for bars, text, (name, row), t in zip(
+            self.bars, self.rates_legend.get_texts(), state.rates.iterrows(), state.thresholds
+        ):
+            for bar, height in zip(bars, row[list(_RATES)].to_numpy(dtype=float)):
+                bar.set_height(0.0 if np.isnan(height) else height)
+            text.set_text(f"{name} (score > {t:.2f})")
+        metrics = state.metrics.iloc[0]
+        gap = disparate_impact_gap(metrics["disp_imp"]) if np.isfinite(metrics["disp_imp"]) else np.nan
+        self.point.set_offsets([[gap, metrics["bal_acc"]]])
+        t_priv, t_unpriv = state.thresholds
+        self.curve_legend.get_texts()[1].set_text(
+            "now: " + (f"t = {t_priv:.2f}" if t_priv == t_unpriv else f"t = {t_priv:.2f} / {t_unpriv:.2f}")
+            + ("" if np.isfinite(gap) else " (undefined)")
+        )
+        self.note.set_text("; ".join(state.undefined))
+        return self
+
+    def png(self, *, dpi=80) -> bytes:
+        """The figure as PNG bytes, redrawing only what :meth:`update` changes (blitting).
+
+        The first call draws everything but the changing parts once and keeps
+        that background; later calls paste it and draw the bars, the point,
+        the legends and the note over it.
+        """
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from PIL import Image
+
+        if getattr(self, "_background", None) is None or self.figure.dpi != dpi:
+            self.figure.set_dpi(dpi)
+            self._canvas = FigureCanvasAgg(self.figure)
+            for artist in self._changing():
+                artist.set_animated(True)  # left out of full draws
+            self._canvas.draw()
+            self._background = self._canvas.copy_from_bbox(self.figure.bbox)
+        self._canvas.restore_region(self._background)
+        for artist in self._changing():
+            self.figure.draw_artist(artist)
+        buffer = io.BytesIO()
+        Image.fromarray(np.asarray(self._canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
+
+    def _changing(self):
+        return [*(bar for bars in self.bars for bar in bars), self.point, self.rates_legend, self.curve_legend, self.note]

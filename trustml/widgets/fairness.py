@@ -7,11 +7,12 @@ which draws the same view for given thresholds (and renders statically).
 from __future__ import annotations
 
 import ipywidgets as widgets
+from IPython.display import Image
 
-from trustml.fairness import matching_threshold, threshold_sweep, threshold_view
+from trustml.fairness import matching_threshold, threshold_sweep
 from trustml.fairness._data import group_label
 from trustml.fairness._metrics import check_thresholds
-from trustml.fairness._views import SLIDER_GRID
+from trustml.fairness._views import SLIDER_GRID, ExplorerFigure, explorer_state
 from trustml.widgets._view import ViewWidget
 
 __all__ = ["threshold_explorer"]
@@ -46,8 +47,9 @@ def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_group
     trustml.widgets.ViewWidget
         Controls ``mode``, ``threshold``, ``privileged_threshold`` and
         ``unprivileged_threshold``; ``.result`` is what
-        :func:`~trustml.fairness.threshold_view` returned last; ``.buttons``
-        holds the ``demographic_parity`` and ``equal_opportunity`` buttons.
+        :func:`~trustml.fairness.threshold_view` returned last, with its figure
+        as a PNG image; ``.buttons`` holds the ``demographic_parity`` and
+        ``equal_opportunity`` buttons.
 
     Examples
     --------
@@ -58,7 +60,7 @@ def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_group
     >>> credit = load_german_credit()
     >>> explorer = threshold_explorer(credit, np.linspace(0, 1, 1000), **protected_groups(credit))
     >>> explorer.controls["threshold"].value = 0.6  # redraws
-    >>> explorer.result[2].index.tolist()
+    >>> explorer.result[3].index.tolist()
     ['at these thresholds']
     """
     start = float(check_thresholds(threshold, "threshold")[0])
@@ -87,13 +89,21 @@ def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_group
             "equalise true positive rates: move the unprivileged group's threshold")),
     }
 
+    figure = []  # the ExplorerFigure, built on the first draw and updated on every later one
+
     def view(mode, threshold, privileged_threshold, unprivileged_threshold):
         if mode == GLOBAL:
             privileged_threshold = unprivileged_threshold = threshold
-        return threshold_view(
+        state = explorer_state(
             dataset, scores, privileged_threshold=privileged_threshold,
             unprivileged_threshold=unprivileged_threshold, curve=curve, **groups,
         )
+        if figure:
+            figure[0].update(state)
+        else:
+            figure.append(ExplorerFigure(state))
+        image = Image(figure[0].png(dpi=80), format="png")
+        return image, state.confusion, state.rates.round(3), state.metrics.round(3)
 
     busy = []  # non-empty while this widget changes its own controls
 
