@@ -43,7 +43,8 @@ def assert_shows(explorer, scored, privileged, unprivileged):
     _, *expected = threshold_view(
         val, scores, privileged_threshold=privileged, unprivileged_threshold=unprivileged, **protected_groups(val)
     )
-    image, *tables = explorer.result
+    image, *rest = explorer.result
+    tables = rest[1::2]  # each after its heading
     assert isinstance(image, Image) and image.format == "png"
     for ours, theirs in zip(tables, expected):
         pd.testing.assert_frame_equal(ours, theirs)
@@ -58,7 +59,7 @@ def test_the_explorer_is_a_view_widget_that_starts_global(explorer, scored):
     assert set(explorer.controls) == {"mode", "threshold", "privileged_threshold", "unprivileged_threshold"}
     assert explorer.values["mode"] == "global"
     assert_shows(explorer, scored, 0.5, 0.5)
-    _, confusion, rates, metrics = explorer.result
+    _, _, confusion, _, rates, _, metrics = explorer.result
     assert list(rates.index) == ["male", "female"] and list(metrics.index) == ["at these thresholds"]
     assert confusion.columns.get_level_values(0).unique().tolist() == ["male", "female"]
 
@@ -71,7 +72,7 @@ def test_moving_the_global_slider_redraws_with_its_value(explorer, scored):
     assert explorer.result[0].data != image
     assert_shows(explorer, scored, 0.7, 0.7)
     expected = threshold_sweep(val, scores, [0.7], **protected_groups(val)).iloc[0].round(3)
-    np.testing.assert_allclose(explorer.result[3].iloc[0].to_numpy(), expected.to_numpy())
+    np.testing.assert_allclose(explorer.result[-1].iloc[0].to_numpy(), expected.to_numpy())
 
 
 def test_a_group_slider_switches_to_one_threshold_per_group(explorer, scored):
@@ -93,18 +94,32 @@ def test_toggling_per_group_starts_both_groups_at_the_global_threshold(explorer,
     assert_shows(explorer, scored, 0.62, 0.62)
 
 
+def test_group_sliders_follow_the_global_slider_and_the_toggle_shows(explorer):
+    explorer.controls["threshold"].value = 0.58
+    assert explorer.values["privileged_threshold"] == explorer.values["unprivileged_threshold"] == 0.58
+    image = explorer.result[0].data
+    explorer.controls["mode"].value = "per group"  # same decisions, but the picture says "per group"
+    assert explorer.result[0].data != image
+
+
+def test_a_button_redraws_once(explorer):
+    before = explorer.redraws
+    explorer.buttons["demographic_parity"].click()
+    assert explorer.redraws == before + 1
+
+
 @pytest.mark.parametrize("criterion", ["demographic_parity", "equal_opportunity"])
 def test_parity_buttons_set_the_matching_threshold(explorer, scored, criterion):
     val, scores = scored
     explorer.controls["threshold"].value = 0.66
-    before = explorer.result[2]
+    before = explorer.result[4]
     explorer.buttons[criterion].click()
     expected = matching_threshold(val, scores, reference_threshold=0.66, criterion=criterion, **protected_groups(val))
     assert explorer.values["mode"] == "per group"
     assert (explorer.values["privileged_threshold"], explorer.values["unprivileged_threshold"]) == (0.66, expected)
     assert_shows(explorer, scored, 0.66, expected)
     column = "selection rate" if criterion == "demographic_parity" else "TPR"
-    after = explorer.result[2]
+    after = explorer.result[4]
     gap_before = abs(before.loc["male", column] - before.loc["female", column])
     assert abs(after.loc["male", column] - after.loc["female", column]) <= gap_before
 

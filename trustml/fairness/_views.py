@@ -245,6 +245,7 @@ def threshold_view(
     privileged_groups,
     unprivileged_groups,
     curve=None,
+    per_group=None,
 ):
     """What the threshold explorer shows for one threshold per group (equal thresholds: one global threshold).
 
@@ -266,6 +267,9 @@ def threshold_view(
         When the thresholds differ, the two groups must cover every row once.
     curve : pandas.DataFrame, optional
         :func:`threshold_sweep` over global thresholds (computed on 0, 0.01, ..., 1 if not given).
+    per_group : bool, optional
+        Label the thresholds as one per group (True) or one for all (False);
+        default: per group when they differ.
 
     Returns
     -------
@@ -291,6 +295,7 @@ def threshold_view(
     state = explorer_state(
         dataset, scores, privileged_threshold=privileged_threshold, unprivileged_threshold=unprivileged_threshold,
         privileged_groups=privileged_groups, unprivileged_groups=unprivileged_groups, curve=curve,
+        per_group=per_group,
     )
     return ExplorerFigure(state).figure, state.confusion, state.rates.round(3), state.metrics.round(3)
 
@@ -300,6 +305,7 @@ class ExplorerState:
     """Everything the explorer shows for one pair of thresholds (numbers only, no drawing)."""
 
     thresholds: tuple
+    per_group: bool
     names: tuple
     curve: pd.DataFrame
     confusion: pd.DataFrame
@@ -309,7 +315,15 @@ class ExplorerState:
 
 
 def explorer_state(
-    dataset, scores, *, privileged_threshold, unprivileged_threshold, privileged_groups, unprivileged_groups, curve=None
+    dataset,
+    scores,
+    *,
+    privileged_threshold,
+    unprivileged_threshold,
+    privileged_groups,
+    unprivileged_groups,
+    curve=None,
+    per_group=None,
 ) -> ExplorerState:
     """The numbers behind :func:`threshold_view` (validated inputs, one confusion matrix per group)."""
     positive, weights, privileged, unprivileged = _prepare(dataset, privileged_groups, unprivileged_groups)
@@ -328,17 +342,18 @@ def explorer_state(
         )
     predicted = scores > np.where(privileged, t_priv, t_unpriv)
     everyone = np.ones_like(positive)
-    per_group = [prediction_confusion(positive, predicted, weights, m) for m in (privileged, unprivileged)]
+    confusions = [prediction_confusion(positive, predicted, weights, m) for m in (privileged, unprivileged)]
     values, reasons = metrics_from_counts(
         prediction_confusion(positive, predicted, weights, everyone),
         prediction_confusion(positive, predicted, np.ones_like(weights), everyone),
-        *per_group,
+        *confusions,
     )
     names = (group_label(dataset, privileged_groups), group_label(dataset, unprivileged_groups))
-    table = group_table(names, per_group, [int(privileged.sum()), int(unprivileged.sum())])
+    table = group_table(names, confusions, [int(privileged.sum()), int(unprivileged.sum())])
     metrics = pd.DataFrame({name: [float(values[name])] for name in METRICS}, index=["at these thresholds"])
     return ExplorerState(
         thresholds=(t_priv, t_unpriv),
+        per_group=bool(t_priv != t_unpriv if per_group is None else per_group),
         names=names,
         curve=curve,
         confusion=_confusion_frame(table, describe_dataset(dataset)),
@@ -411,8 +426,10 @@ class ExplorerFigure:
         gap = disparate_impact_gap(metrics["disp_imp"]) if np.isfinite(metrics["disp_imp"]) else np.nan
         self.point.set_offsets([[gap, metrics["bal_acc"]]])
         t_priv, t_unpriv = state.thresholds
+        names = state.names
         self.curve_legend.get_texts()[1].set_text(
-            "now: " + (f"t = {t_priv:.2f}" if t_priv == t_unpriv else f"t = {t_priv:.2f} / {t_unpriv:.2f}")
+            (f"now: {names[0]} {t_priv:.2f}, {names[1]} {t_unpriv:.2f}" if state.per_group
+             else f"now: one threshold, {t_priv:.2f}")
             + ("" if np.isfinite(gap) else " (undefined)")
         )
         self.note.set_text("; ".join(state.undefined))

@@ -6,8 +6,10 @@ which draws the same view for given thresholds (and renders statically).
 
 from __future__ import annotations
 
+import contextlib
+
 import ipywidgets as widgets
-from IPython.display import Image
+from IPython.display import HTML, Image
 
 from trustml.fairness import matching_threshold, threshold_sweep
 from trustml.fairness._data import group_label
@@ -18,6 +20,12 @@ from trustml.widgets._view import ViewWidget
 __all__ = ["threshold_explorer"]
 
 GLOBAL, PER_GROUP = "global", "per group"
+_HEADINGS = {
+    "confusion": HTML("<b>Confusion matrix of each group</b> (rows: actual label, columns: predicted label)"),
+    "rates": HTML("<b>Rates by group</b>"),
+    "metrics": HTML("<b>Fairness metrics</b> (unprivileged compared with privileged; "
+                    "0 is parity, except disparate impact: 1)"),
+}
 
 
 def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_groups, threshold=0.5):
@@ -27,9 +35,10 @@ def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_group
     group; the global slider; one slider per group; and two buttons that set
     the unprivileged group's threshold so that its selection rate
     (demographic parity) or its true positive rate (equal opportunity) comes
-    as close as a single threshold can to the privileged group's. Touching a
-    group's slider switches to one threshold per group; touching the global
-    slider switches back.
+    as close as a single threshold can to the privileged group's. While there
+    is one threshold, the group sliders follow the global one; touching a
+    group's slider switches to one threshold per group, and touching the
+    global slider switches back. A slider move redraws once.
 
     Parameters
     ----------
@@ -47,9 +56,9 @@ def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_group
     trustml.widgets.ViewWidget
         Controls ``mode``, ``threshold``, ``privileged_threshold`` and
         ``unprivileged_threshold``; ``.result`` is what
-        :func:`~trustml.fairness.threshold_view` returned last, with its figure
-        as a PNG image; ``.buttons`` holds the ``demographic_parity`` and
-        ``equal_opportunity`` buttons.
+        :func:`~trustml.fairness.threshold_view` returned last (its figure as a
+        PNG image, each table after an HTML heading); ``.buttons`` holds the
+        ``demographic_parity`` and ``equal_opportunity`` buttons.
 
     Examples
     --------
@@ -60,7 +69,7 @@ def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_group
     >>> credit = load_german_credit()
     >>> explorer = threshold_explorer(credit, np.linspace(0, 1, 1000), **protected_groups(credit))
     >>> explorer.controls["threshold"].value = 0.6  # redraws
-    >>> explorer.result[3].index.tolist()
+    >>> explorer.result[-1].index.tolist()
     ['at these thresholds']
     """
     start = float(check_thresholds(threshold, "threshold")[0])
@@ -96,39 +105,43 @@ def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_group
             privileged_threshold = unprivileged_threshold = threshold
         state = explorer_state(
             dataset, scores, privileged_threshold=privileged_threshold,
-            unprivileged_threshold=unprivileged_threshold, curve=curve, **groups,
+            unprivileged_threshold=unprivileged_threshold, curve=curve, per_group=mode == PER_GROUP, **groups,
         )
         if figure:
             figure[0].update(state)
         else:
             figure.append(ExplorerFigure(state))
         image = Image(figure[0].png(dpi=80), format="png")
-        return image, state.confusion, state.rates.round(3), state.metrics.round(3)
+        return (
+            image,
+            _HEADINGS["confusion"], state.confusion,
+            _HEADINGS["rates"], state.rates.round(3),
+            _HEADINGS["metrics"], state.metrics.round(3),
+        )
 
-    busy = []  # non-empty while this widget changes its own controls
+    explorer = _ExplorerWidget(view, controls, extra=list(buttons.values()))
+    explorer.buttons = buttons
 
-    def quietly(change_controls):
-        busy.append(True)
-        try:
-            change_controls()
-        finally:
-            busy.pop()
-
+    # These observers run after the ViewWidget's own redraw. While the mode is "one threshold",
+    # the group sliders follow the global slider silently, so a group slider never starts from
+    # a stale value.
     def on_mode(change):
-        if busy or change["new"] != PER_GROUP:
-            return
-        quietly(lambda: _set(controls, privileged_threshold=controls["threshold"].value,
-                             unprivileged_threshold=controls["threshold"].value))
+        if not explorer.holding and change["new"] == GLOBAL:
+            with explorer.hold(redraw=False):
+                _set(controls, privileged_threshold=controls["threshold"].value,
+                     unprivileged_threshold=controls["threshold"].value)
 
     def on_global(change):
-        if not busy and controls["mode"].value != GLOBAL:
-            quietly(lambda: _set(controls, mode=GLOBAL))
+        if explorer.holding:
+            return
+        was_global = controls["mode"].value == GLOBAL
+        with explorer.hold(redraw=not was_global):
+            _set(controls, mode=GLOBAL, privileged_threshold=change["new"], unprivileged_threshold=change["new"])
 
     def on_group(change):
-        if busy or controls["mode"].value == PER_GROUP:
-            return
-        other = "unprivileged_threshold" if change["owner"] is controls["privileged_threshold"] else "privileged_threshold"
-        quietly(lambda: _set(controls, mode=PER_GROUP, **{other: controls["threshold"].value}))
+        if not explorer.holding and controls["mode"].value == GLOBAL:
+            with explorer.hold(redraw=True):
+                _set(controls, mode=PER_GROUP)
 
     def on_button(criterion):
         def click(_):
@@ -136,8 +149,8 @@ def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_group
             matched = matching_threshold(
                 dataset, scores, reference_threshold=reference, criterion=criterion, grid=SLIDER_GRID, **groups
             )
-            quietly(lambda: _set(controls, mode=PER_GROUP, privileged_threshold=reference,
-                                 unprivileged_threshold=matched))
+            with explorer.hold(redraw=True):
+                _set(controls, mode=PER_GROUP, privileged_threshold=reference, unprivileged_threshold=matched)
         return click
 
     controls["mode"].observe(on_mode, names="value")
@@ -146,9 +159,28 @@ def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_group
     controls["unprivileged_threshold"].observe(on_group, names="value")
     for criterion, button in buttons.items():
         button.on_click(on_button(criterion))
-    explorer = ViewWidget(view, controls, extra=list(buttons.values()))
-    explorer.buttons = buttons
     return explorer
+
+
+class _ExplorerWidget(ViewWidget):
+    """A ViewWidget whose controls can be changed together with one redraw (or none)."""
+
+    holding = False
+
+    @contextlib.contextmanager
+    def hold(self, *, redraw):
+        """Change several controls inside this block; redraw once at its end if ``redraw``."""
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+        if redraw:
+            self.redraw()
+
+    def _on_change(self, change):
+        if not self.holding:
+            super()._on_change(change)
 
 
 def _set(controls, **values):
