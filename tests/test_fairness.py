@@ -1,7 +1,6 @@
 """trustml.fairness against its references: AIF360's ClassificationMetric, fairlearn, scikit-learn."""
 
 import doctest
-import functools
 
 import matplotlib
 
