@@ -23,8 +23,8 @@ GLOBAL, PER_GROUP = "global", "per group"
 _HEADINGS = {
     "confusion": HTML("<b>Confusion matrix of each group</b> (rows: actual label, columns: predicted label)"),
     "rates": HTML("<b>Rates by group</b>"),
-    "metrics": HTML("<b>Fairness metrics</b> (unprivileged compared with privileged; "
-                    "0 is parity, except disparate impact: 1)"),
+    "metrics": HTML("<b>Balanced accuracy and fairness metrics</b> (differences are unprivileged minus "
+                    "privileged, 0 is parity; disparate impact is their ratio, 1 is parity)"),
 }
 
 
