@@ -7,5 +7,6 @@ widgets do not render).
 """
 
 from trustml.widgets._view import ViewWidget
+from trustml.widgets.fairness import threshold_explorer
 
-__all__ = ["ViewWidget"]
+__all__ = ["ViewWidget", "threshold_explorer"]
