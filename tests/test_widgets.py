@@ -54,3 +54,18 @@ def test_bad_arguments_are_named():
         ViewWidget("not a function", {"k": widgets.IntSlider()})
     with pytest.raises(ValueError, match="at least one control"):
         ViewWidget(lambda: None, {})
+
+
+def test_hold_changes_several_controls_with_one_redraw_or_none():
+    w = ViewWidget(lambda a, b: a + b, {"a": widgets.IntSlider(value=1), "b": widgets.IntSlider(value=2)})
+    with w.hold():
+        assert w.holding
+        w.controls["a"].value = 5
+        w.controls["b"].value = 6
+        with w.hold():  # nested: still one redraw, at the end of the outer block
+            w.controls["a"].value = 7
+        assert w.redraws == 1
+    assert not w.holding and w.result == 13 and w.redraws == 2
+    with w.hold(redraw=False):
+        w.controls["a"].value = 0
+    assert w.result == 13 and w.redraws == 2

@@ -9,6 +9,7 @@ an ``ipywidgets.Output`` whenever a control's value changes.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -42,6 +43,8 @@ class ViewWidget(widgets.VBox):
         What the view returned on its last redraw (for tests and for reuse).
     redraws : int
         How many times the view has been drawn.
+    holding : bool
+        True inside :meth:`hold`, while control changes do not redraw.
 
     Examples
     --------
@@ -65,6 +68,7 @@ class ViewWidget(widgets.VBox):
         self.output = widgets.Output()
         self.result = None
         self.redraws = 0
+        self._holds = 0
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         row = widgets.HBox([*self.controls.values(), *extra], layout=widgets.Layout(flex_flow="row wrap"))
@@ -89,8 +93,35 @@ class ViewWidget(widgets.VBox):
         self.result = result
         self.redraws += 1
 
+    @property
+    def holding(self) -> bool:
+        """True inside :meth:`hold`."""
+        return self._holds > 0
+
+    @contextlib.contextmanager
+    def hold(self, *, redraw: bool = True):
+        """Change several controls together: no redraw inside the block, one at its end if ``redraw``.
+
+        Examples
+        --------
+        >>> import ipywidgets as widgets
+        >>> from trustml.widgets import ViewWidget
+        >>> w = ViewWidget(lambda a, b: a + b, {"a": widgets.IntSlider(1), "b": widgets.IntSlider(2)})
+        >>> with w.hold():
+        ...     w.controls["a"].value, w.controls["b"].value = 5, 6
+        >>> w.result, w.redraws
+        (11, 2)
+        """
+        self._holds += 1
+        try:
+            yield self
+        finally:
+            self._holds -= 1
+        if redraw and not self.holding:
+            self.redraw()
+
     def _on_change(self, change) -> None:
-        if change["new"] != change["old"]:
+        if not self.holding and change["new"] != change["old"]:
             self.redraw()
 
 

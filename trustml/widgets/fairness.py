@@ -6,8 +6,6 @@ which draws the same view for given thresholds (and renders statically).
 
 from __future__ import annotations
 
-import contextlib
-
 import ipywidgets as widgets
 from IPython.display import HTML, Image
 
@@ -119,7 +117,7 @@ def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_group
             _HEADINGS["metrics"], state.metrics.round(3),
         )
 
-    explorer = _ExplorerWidget(view, controls, extra=list(buttons.values()))
+    explorer = ViewWidget(view, controls, extra=list(buttons.values()))
     explorer.buttons = buttons
 
     # These observers run after the ViewWidget's own redraw. While the mode is "one threshold",
@@ -160,27 +158,6 @@ def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_group
     for criterion, button in buttons.items():
         button.on_click(on_button(criterion))
     return explorer
-
-
-class _ExplorerWidget(ViewWidget):
-    """A ViewWidget whose controls can be changed together with one redraw (or none)."""
-
-    holding = False
-
-    @contextlib.contextmanager
-    def hold(self, *, redraw):
-        """Change several controls inside this block; redraw once at its end if ``redraw``."""
-        self.holding = True
-        try:
-            yield
-        finally:
-            self.holding = False
-        if redraw:
-            self.redraw()
-
-    def _on_change(self, change):
-        if not self.holding:
-            super()._on_change(change)
 
 
 def _set(controls, **values):
