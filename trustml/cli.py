@@ -117,9 +117,8 @@ def cmd_check(args) -> int:
                 f"Repair: `{status.command}`"
             )
         else:
-            terms = " --accept-meps-terms" if row.terms else ""
             blocked = cache_status(row.name).problems.get("", "not cached")
-            state = f"real: {blocked}; offline the episodes use {row.stand_in!r} (`trustml fetch {row.name}{terms}`)"
+            state = f"real: {blocked}; offline the episodes use {row.stand_in!r} (`{_fetch_command(row)}`)"
         print(f"  {mark} {row.name:<20} {row.kind:<8} {state}")
 
     episodes, episode_problems = _check_episodes(table)
@@ -147,7 +146,7 @@ def _check_episodes(datasets) -> tuple[list[Path], int]:
     print(f"  {OK} {len(episodes)} episode(s) in {default_episodes_dir()}")
     used: dict[str, list[str]] = {}
     for nb in episodes:
-        print(f"  {INFO} {nb.stem:<28} {episode_title(nb)}")
+        print(f"  {INFO} {nb.stem:<34} {episode_title(nb)}")
         for name in episode_datasets(nb):
             used.setdefault(name, []).append(nb.stem[:2])
     if not used:
@@ -167,9 +166,15 @@ def _check_episodes(datasets) -> tuple[list[Path], int]:
         elif row.cached:
             state, mark = "real: cached", OK
         else:
-            state, mark = f"real: not cached, so they use the stand-in {row.stand_in!r} (`trustml fetch {name}`)", TODO
+            state = "damaged (see above)" if row.state == "damaged" else "not cached"
+            state, mark = f"real: {state}, so they use the stand-in {row.stand_in!r} (`{_fetch_command(row)}`)", TODO
         print(f"  {mark} {name:<20} {where}: {state}")
     return episodes, problems
+
+
+def _fetch_command(row) -> str:
+    """The command that downloads (or repairs) the dataset of a ``list_datasets()`` row."""
+    return f"trustml fetch {row.name}" + (" --accept-meps-terms" if row.terms else "")
 
 
 def cmd_list(args) -> int:
@@ -190,7 +195,7 @@ def cmd_list(args) -> int:
     times = run_times()
     print("\nEpisodes (last run times on this machine, recorded by `trustml run`)")
     for nb in episodes:
-        print(f"  {nb.stem:<28} {episode_title(nb):<52} {_run_time(times.get(nb.stem, {}))}")
+        print(f"  {nb.stem:<34} {episode_title(nb):<52} {_run_time(times.get(nb.stem, {}))}")
     return 0
 
 
