@@ -12,7 +12,7 @@ def to_numpy(values, what: str) -> np.ndarray:
         return values.detach().cpu().numpy()
     if isinstance(values, np.ndarray):
         return values
-    if isinstance(values, (list, tuple)):
+    if isinstance(values, (list, tuple)) or hasattr(values, "to_numpy"):  # sequences, pandas Series
         return np.asarray(values)
     raise TypeError(f"{what} must be a torch.Tensor or numpy array, got {type(values).__name__}.")
 

@@ -186,8 +186,6 @@ def perturb(X, y, *, kind: str, proportion: float, seed: int = 0, rule=None) -> 
     >>> bool((noisy.y == digits.y_train).numpy()[~noisy.mask].all())
     True
     """
-    if not isinstance(kind, str) or kind not in _KINDS:
-        raise unknown_name("hardness type", kind, _KINDS)
     proportion = check_proportion(proportion)
     seed = check_seed(seed)
     is_tensor = isinstance(X, torch.Tensor)
@@ -199,17 +197,7 @@ def perturb(X, y, *, kind: str, proportion: float, seed: int = 0, rule=None) -> 
             "add a channel axis to greyscale images with X[:, None]."
         )
     images = X_np.ndim == 4
-    applies = _KINDS[kind][1]
-    if applies == "tabular" and images:
-        raise ValueError(
-            f"{kind!r} perturbs tabular data (N, D), but X holds images {X_np.shape}: "
-            "for images use 'zoom_shift' or 'crop_shift' (H-CAT's atypical images)."
-        )
-    if applies == "images" and not images:
-        raise ValueError(
-            f"{kind!r} perturbs images (N, C, H, W), but X is tabular {X_np.shape}: "
-            "for tabular data use 'atypical' or 'ood_covariate'."
-        )
+    check_kind(kind, X_np.shape)
     if not np.issubdtype(X_np.dtype, np.floating):
         raise TypeError(f"X must hold floating point values, got dtype {X_np.dtype}: convert with X.float().")
     if not np.isfinite(X_np).all():
@@ -247,6 +235,23 @@ def perturb(X, y, *, kind: str, proportion: float, seed: int = 0, rule=None) -> 
         seed=seed,
         details=f"{kind}: {count} of {n} samples; {details}",
     )
+
+
+def check_kind(kind, shape: tuple) -> None:
+    """A known hardness type that applies to data of this shape (images are 4-D), else a ValueError."""
+    if not isinstance(kind, str) or kind not in _KINDS:
+        raise unknown_name("hardness type", kind, _KINDS)
+    applies = _KINDS[kind][1]
+    if applies == "tabular" and len(shape) == 4:
+        raise ValueError(
+            f"{kind!r} perturbs tabular data (N, D), but X holds images {tuple(shape)}: "
+            "for images use 'zoom_shift' or 'crop_shift' (H-CAT's atypical images)."
+        )
+    if applies == "images" and len(shape) == 2:
+        raise ValueError(
+            f"{kind!r} perturbs images (N, C, H, W), but X is tabular {tuple(shape)}: "
+            "for tabular data use 'atypical' or 'ood_covariate'."
+        )
 
 
 def _like(values: np.ndarray, original, as_tensor: bool):
