@@ -273,6 +273,7 @@ def main():
             print(f"  {DATAGNOSIS[name]:<20} {shown}")
         # compare in units of a plain fit's CPU time measured in each process
         fit_there = peer["_fit"]["cpu"]
+        print(f"  (a plain trustml fit in that process: CPU {fit_there:.2f} s)")
         for label, names, ours in (
             ("the logit methods", LOGIT_METHODS, cpu["logit methods"] / cpu["fit"]),
             ("all methods", list(DATAGNOSIS), cpu["all 13"] / cpu["fit"]),
