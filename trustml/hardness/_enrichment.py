@@ -158,6 +158,17 @@ def _check_categories(categories, n: int) -> np.ndarray:
     return categories
 
 
+def _check_mask(mask, n: int):
+    if mask is None:
+        return None
+    if isinstance(mask, torch.Tensor):
+        mask = mask.detach().cpu().numpy()
+    mask = np.asarray(mask)
+    if mask.dtype != bool or mask.shape != (n,):
+        raise ValueError(f"mask must be a boolean array with one entry per sample ({n}), got {mask.dtype} {mask.shape}.")
+    return mask
+
+
 def _show_image(ax, image, color, linewidth=4):
     ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1)
     ax.set_xticks([])
@@ -167,7 +178,9 @@ def _show_image(ax, image, color, linewidth=4):
         spine.set_linewidth(linewidth)
 
 
-def plot_trajectories(trajectories, indices, *, categories=None, labels=None, class_names=None, images=None, title=None):
+def plot_trajectories(
+    trajectories, indices, *, categories=None, labels=None, class_names=None, mask=None, images=None, title=None
+):
     """Draw the temperature σ of chosen samples over the epochs.
 
     Parameters
@@ -183,6 +196,8 @@ def plot_trajectories(trajectories, indices, *, categories=None, labels=None, cl
         The (possibly noisy) labels, named in the legend.
     class_names : sequence of str, optional
         Names of the classes, for the legend.
+    mask : array-like of bool, shape (N,), optional
+        Samples known to be perturbed (e.g. flipped labels), marked in the legend.
     images : array-like, shape (N, C, H, W), optional
         When given, the chosen samples' images are shown under the plot.
     title : str, optional
@@ -211,6 +226,11 @@ def plot_trajectories(trajectories, indices, *, categories=None, labels=None, cl
         raise ValueError(f"Sample indices {bad} are out of range 0..{n - 1}.")
     if categories is not None:
         categories = _check_categories(categories, n)
+    mask = _check_mask(mask, n)
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (n,):
+            raise ValueError(f"labels must have one entry per sample ({n}), got shape {labels.shape}.")
     if images is not None:
         images = _images_for_display(images)
         if len(images) != n:
@@ -229,10 +249,12 @@ def plot_trajectories(trajectories, indices, *, categories=None, labels=None, cl
     for k, (i, color) in enumerate(zip(indices, colors)):
         name = f"#{i}"
         if labels is not None:
-            label = int(np.asarray(labels)[i])
+            label = int(labels[i])
             name += f" label {class_names[label] if class_names is not None else label}"
         if categories is not None:
             name += f" ({categories[i]})"
+        if mask is not None and mask[i]:
+            name += " perturbed"
         ax.plot(x, sigma[:, i], color=color, ls=styles[k % len(styles)], marker="o", ms=3, label=name)
     ax.axhline(1.0, color="grey", lw=1, ls="--")
     ax.set_yscale("log")
@@ -302,7 +324,7 @@ def plot_trajectory_tsne(embedding, categories, *, images=None, n_thumbnails: in
     return fig
 
 
-def plot_category_grid(images, categories, sigma, *, per_row: int = 8, indices=None, title=None):
+def plot_category_grid(images, categories, sigma, *, per_row: int = 8, indices=None, mask=None, title=None):
     """Show easy, hard and need-review images in three rows, bordered green, red and orange.
 
     Each row shows up to ``per_row`` images of its category: the easy row the
@@ -321,6 +343,9 @@ def plot_category_grid(images, categories, sigma, *, per_row: int = 8, indices=N
     indices : array-like of int, shape (N,), optional
         The samples' positions in the full training set, written above each
         image (default: ``0..N-1``).
+    mask : array-like of bool, shape (N,), optional
+        Samples known to be perturbed (e.g. flipped labels), marked "perturbed"
+        under their number.
     title : str, optional
 
     Returns
@@ -349,6 +374,7 @@ def plot_category_grid(images, categories, sigma, *, per_row: int = 8, indices=N
     indices = np.arange(n) if indices is None else np.asarray(indices)
     if indices.shape != (n,):
         raise ValueError(f"indices must have one entry per image ({n}), got shape {indices.shape}.")
+    mask = _check_mask(mask, n)
 
     rows = ("easy", "hard", "need-review")  # the seed's order
     fig, axes = plt.subplots(3, per_row, figsize=(1.25 * per_row + 1.2, 4.6), squeeze=False)
@@ -363,7 +389,8 @@ def plot_category_grid(images, categories, sigma, *, per_row: int = 8, indices=N
             if c < len(shown):
                 i = shown[c]
                 _show_image(ax, images[i], CATEGORY_COLORS[category])
-                ax.set_title(f"#{indices[i]} σ={sigma[i]:.2g}", fontsize=7)
+                note = "\nperturbed" if mask is not None and mask[i] else ""
+                ax.set_title(f"#{indices[i]} σ={sigma[i]:.2g}{note}", fontsize=7)
             else:  # an empty cell keeps its axes (and the row's label) but shows nothing
                 ax.set_xticks([])
                 ax.set_yticks([])

@@ -7,5 +7,11 @@ widgets do not render).
 """
 
 from trustml.widgets._view import ViewWidget
+from trustml.widgets.data_parameters import (
+    category_grid_view,
+    category_grid_widget,
+    trajectory_view,
+    trajectory_widget,
+)
 
-__all__ = ["ViewWidget"]
+__all__ = ["ViewWidget", "category_grid_view", "category_grid_widget", "trajectory_view", "trajectory_widget"]
