@@ -1,0 +1,202 @@
+"""H-CAT's benchmark: every method on every hardness type, proportion and seed, in parallel."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from trustml.hardness._characterize import characterize
+from trustml.hardness._checks import check_labels, check_proportion, check_seed, to_numpy, unknown_name
+from trustml.hardness._methods import METHODS, resolve_methods
+from trustml.hardness._perturb import check_kind, hardness_types, perturb
+
+__all__ = ["benchmark", "plot_benchmark"]
+
+_COLUMNS = ["kind", "proportion", "seed", "method", "auroc", "auprc", "precision_at_k"]
+
+
+def benchmark(
+    X,
+    y,
+    *,
+    model,
+    kinds=None,
+    proportions=(0.1, 0.2, 0.3, 0.4, 0.5),
+    seeds=(0,),
+    methods="all",
+    epochs: int = 10,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    n_jobs: int = 1,
+    backend: str | None = None,
+    device=None,
+) -> pd.DataFrame:
+    """Run H-CAT's grid: hardness type x proportion x seed, every method in each cell.
+
+    Each cell perturbs the data (:func:`perturb`, seeded), builds a fresh
+    model after ``trustml.set_seed(seed)``, trains it once with
+    :func:`characterize` and scores the chosen methods against the perturbed
+    mask (:func:`evaluate`). Cells run in parallel with joblib; to spread them
+    over a Dask cluster, start a ``dask.distributed.Client`` and pass
+    ``backend="dask"`` (or call ``benchmark`` inside
+    ``joblib.parallel_config(backend="dask")``); the ``dask`` extra installs
+    what that needs (``pip install trustml[dask]``).
+
+    Parameters
+    ----------
+    X, y : torch.Tensor or numpy.ndarray
+        Clean training data: images ``(N, C, H, W)`` in [0, 1] or rows ``(N, D)``.
+    model : callable
+        Builds a fresh, untrained model: a class or function such as
+        ``lambda: LeNet(dropout=0.2)`` (not a model instance: each cell trains its own).
+    kinds : sequence of str, optional
+        Hardness types (default: every type that applies to the data;
+        ``instance`` only for 10 classes, where its default rule, the digits', applies).
+    proportions : sequence of float, default (0.1, 0.2, 0.3, 0.4, 0.5)
+    seeds : sequence of int, default (0,)
+    methods : "all" or list of str, default "all"
+    epochs, batch_size, lr :
+        Training, as in :func:`characterize` (H-CAT: 10, 64, 1e-3).
+    n_jobs : int, default 1
+        Parallel cells (joblib; -1: one per core).
+    backend : str, optional
+        joblib backend (``"loky"``, ``"threading"``, ``"dask"``, ...); default:
+        joblib's, or the one set by an enclosing ``joblib.parallel_config``.
+    device : torch.device or str, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: one row per kind, proportion, seed and method, with ``auroc``,
+        ``auprc`` and ``precision_at_k``.
+
+    Examples
+    --------
+    >>> from trustml.data import load
+    >>> from trustml.hardness import benchmark
+    >>> from trustml.models import MLP
+    >>> digits = load("digits").subset(200)
+    >>> table = benchmark(digits.X_train, digits.y_train, model=lambda: MLP(784, 10), kinds=["uniform"],
+    ...                   proportions=[0.2], methods=["aum", "loss"], epochs=3)
+    >>> list(table.columns)
+    ['kind', 'proportion', 'seed', 'method', 'auroc', 'auprc', 'precision_at_k']
+    """
+    import joblib
+
+    if isinstance(model, nn.Module) or not callable(model):
+        raise TypeError(
+            "model must build a fresh model for each cell of the grid: pass a class or a function, "
+            "e.g. model=lambda: LeNet(dropout=0.2), not a model instance."
+        )
+    X_np = to_numpy(X, "X")
+    y_np = check_labels(y, len(X_np), "y")
+    applicable = hardness_types()
+    images = X_np.ndim == 4
+    default = [
+        kind
+        for kind, applies in applicable["applies_to"].items()
+        if applies in ("both", "images" if images else "tabular") and (kind != "instance" or y_np.max() == 9)
+    ]
+    kinds = default if kinds is None else ([kinds] if isinstance(kinds, str) else list(kinds))
+    for kind in kinds:
+        check_kind(kind, X_np.shape)
+    proportions = [check_proportion(p) for p in proportions]
+    seeds = [check_seed(s) for s in seeds]
+    methods = resolve_methods(methods)
+    if not (kinds and proportions and seeds):
+        raise ValueError("kinds, proportions and seeds must each hold at least one value.")
+    if not isinstance(model(), nn.Module):  # fail here, not in a worker
+        raise TypeError("model() must return a torch.nn.Module.")
+
+    cells = list(itertools.product(kinds, proportions, seeds))
+    task = joblib.delayed(_cell)
+    with _parallel_config(backend):
+        results = joblib.Parallel(n_jobs=n_jobs)(
+            task(X_np, y_np, model, kind, p, seed, methods, epochs, batch_size, lr, device) for kind, p, seed in cells
+        )
+    return pd.concat(results, ignore_index=True)[_COLUMNS]
+
+
+def _parallel_config(backend):
+    import contextlib
+
+    import joblib
+
+    if backend is None:
+        return contextlib.nullcontext()
+    if backend == "dask":
+        try:
+            from distributed import get_client
+        except ImportError:
+            raise ImportError(
+                "backend='dask' needs dask.distributed: pip install 'trustml[dask]' (or distributed)."
+            ) from None
+        try:
+            get_client()
+        except ValueError:
+            raise ValueError(
+                "backend='dask' needs a running Dask client: from dask.distributed import Client; "
+                "client = Client() (local) or Client('scheduler-address:8786')."
+            ) from None
+    return joblib.parallel_config(backend=backend)
+
+
+def _cell(X, y, model, kind, proportion, seed, methods, epochs, batch_size, lr, device) -> pd.DataFrame:
+    from trustml import set_seed
+
+    planted = perturb(X, y, kind=kind, proportion=proportion, seed=seed)
+    set_seed(seed)
+    result = characterize(
+        model(), torch.from_numpy(np.ascontiguousarray(planted.X)), torch.from_numpy(planted.y),
+        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, methods=methods, device=device,
+    )  # fmt: skip
+    table = result.evaluate(planted.mask).reset_index()
+    table.insert(0, "seed", seed)
+    table.insert(0, "proportion", proportion)
+    table.insert(0, "kind", kind)
+    return table
+
+
+def plot_benchmark(table: pd.DataFrame, *, metric: str = "auroc", ax=None):
+    """Heatmap of a :func:`benchmark` table: methods x hardness types, averaged over proportions and seeds.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        What :func:`benchmark` returned.
+    metric : {"auroc", "auprc", "precision_at_k"}, default "auroc"
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    metrics = _COLUMNS[4:]
+    if metric not in metrics:
+        raise unknown_name("metric", metric, metrics)
+    if not isinstance(table, pd.DataFrame) or not set(_COLUMNS) <= set(table.columns):
+        raise ValueError(f"table must be what benchmark() returns, with columns {_COLUMNS}.")
+    grid = table.pivot_table(index="method", columns="kind", values=metric, aggfunc="mean")
+    grid = grid.reindex(index=[m for m in METHODS if m in grid.index])
+    grid = grid[[k for k in hardness_types().index if k in grid.columns]]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.0 * grid.shape[1] + 3, 0.42 * grid.shape[0] + 1.5))
+    # AUROC: white at chance (0.5), blue above, red below; the others run from 0 to 1
+    image = ax.imshow(grid.to_numpy(), cmap="RdBu" if metric == "auroc" else "viridis", vmin=0, vmax=1)
+    for (i, j), value in np.ndenumerate(grid.to_numpy()):
+        if np.isfinite(value):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8, color="k")
+    ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=40, ha="right")
+    ax.set_yticks(range(grid.shape[0]), grid.index)
+    ax.set_xlabel("hardness type")
+    ax.set_ylabel("method")
+    proportions = ", ".join(f"{p:g}" for p in sorted(table["proportion"].unique()))
+    ax.set_title(f"{metric} (mean over proportions {proportions})", fontsize=10)
+    ax.figure.colorbar(image, ax=ax, label=metric + (" (0.5 = chance)" if metric == "auroc" else ""))
+    return ax

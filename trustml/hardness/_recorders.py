@@ -1,0 +1,131 @@
+"""Callbacks for :func:`trustml.training.fit` that record what the gradient methods need.
+
+``RecordLogits`` (in :mod:`trustml.training`) already records the training
+dynamics. VoG also needs input gradients at a few checkpoints and GraNd the
+per-sample weight gradients of the final model: these callbacks take them
+during the same run, so no method needs a second training run.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from trustml.hardness._methods import grand, input_gradients
+from trustml.training import Callback
+
+__all__ = ["RecordGradNorms", "RecordInputGradients"]
+
+
+class RecordInputGradients(Callback):
+    """Record every sample's input gradient at a few epochs (for :func:`vog`).
+
+    At the end of each chosen epoch the gradient of each sample's label logit
+    with respect to its input is computed in eval mode, one batched backward
+    pass per ``batch_size`` samples; colour channels are averaged.
+
+    Parameters
+    ----------
+    X, y : torch.Tensor or numpy.ndarray
+        The training inputs and labels given to ``fit``.
+    epochs : sequence of int, optional
+        0-based epochs after which to record. Default: three checkpoints
+        spread over training, the first, middle and last epoch (H-CAT records
+        after epochs 0, 2 and 4 of 10).
+    batch_size : int, default 256
+
+    Attributes
+    ----------
+    gradients : torch.Tensor
+        ``(checkpoints, N, H, W)`` for images, ``(checkpoints, N, D)`` for rows.
+    epochs : tuple of int
+        The epochs recorded.
+    seconds : float
+        Time spent recording.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from trustml.models import MLP
+    >>> from trustml.training import fit
+    >>> X, y = torch.randn(40, 3), torch.randint(0, 2, (40,))
+    >>> recorder = RecordInputGradients(X, y)
+    >>> _ = fit(MLP(3, 2), X, y, epochs=5, callbacks=[recorder], progress=False)
+    >>> recorder.epochs, tuple(recorder.gradients.shape)
+    ((0, 2, 4), (3, 40, 3))
+    """
+
+    def __init__(self, X, y, *, epochs=None, batch_size: int = 256):
+        self.X, self.y = X, y
+        self.requested = None if epochs is None else tuple(int(e) for e in epochs)
+        self.batch_size = batch_size
+        self.epochs: tuple = ()
+        self.gradients: torch.Tensor | None = None
+        self.seconds = 0.0
+        self._recorded: list = []
+
+    def on_train_begin(self, model, *, n_samples, epochs, num_classes):
+        if len(self.y) != n_samples:
+            raise ValueError(
+                f"RecordInputGradients was given {len(self.y)} samples but fit trains on {n_samples}: "
+                "pass it the same X and y as fit."
+            )
+        if self.requested is None:
+            self.epochs = tuple(sorted({round(e) for e in np.linspace(0, epochs - 1, 3)}))
+        else:
+            bad = [e for e in self.requested if not 0 <= e < epochs]
+            if bad or not self.requested:
+                raise ValueError(f"epochs to record must be in 0..{epochs - 1}, got {list(self.requested)}.")
+            self.epochs = tuple(sorted(set(self.requested)))
+        self._recorded = []
+
+    def on_epoch_end(self, epoch, model, logs):
+        if epoch in self.epochs:
+            start = time.perf_counter()
+            self._recorded.append(input_gradients(model, self.X, self.y, batch_size=self.batch_size))
+            self.seconds += time.perf_counter() - start
+
+    def on_train_end(self, model):
+        self.gradients = torch.stack(self._recorded)
+        self._recorded = []
+
+
+class RecordGradNorms(Callback):
+    """Record every sample's weight-gradient norm of the final model (for :func:`grand`).
+
+    Runs :func:`grand` once, after the last epoch (``torch.func`` per-sample
+    gradients, ``batch_size`` at a time: memory stays flat in N).
+
+    Parameters
+    ----------
+    X, y : torch.Tensor or numpy.ndarray
+        The training inputs and labels given to ``fit``.
+    batch_size : int, default 128
+
+    Attributes
+    ----------
+    norms : numpy.ndarray
+        ``(N,)`` gradient norms.
+    seconds : float
+        Time spent recording.
+    """
+
+    def __init__(self, X, y, *, batch_size: int = 128):
+        self.X, self.y = X, y
+        self.batch_size = batch_size
+        self.norms: np.ndarray | None = None
+        self.seconds = 0.0
+
+    def on_train_begin(self, model, *, n_samples, epochs, num_classes):
+        if len(self.y) != n_samples:
+            raise ValueError(
+                f"RecordGradNorms was given {len(self.y)} samples but fit trains on {n_samples}: "
+                "pass it the same X and y as fit."
+            )
+
+    def on_train_end(self, model):
+        start = time.perf_counter()
+        self.norms = grand(model, self.X, self.y, batch_size=self.batch_size)
+        self.seconds = time.perf_counter() - start
