@@ -29,6 +29,7 @@ from trustml.hardness._data_parameters import DataParameters
 from trustml.hardness._enrichment import (
     categorize,
     plot_category_grid,
+    plot_temperature_detection,
     plot_trajectories,
     plot_trajectory_tsne,
     trajectory_tsne,
@@ -85,6 +86,7 @@ __all__ = [
     "perturb",
     "plot_benchmark",
     "plot_category_grid",
+    "plot_temperature_detection",
     "plot_trajectories",
     "plot_trajectory_tsne",
     "prototypicality",

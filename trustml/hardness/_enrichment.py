@@ -13,7 +13,14 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["categorize", "plot_category_grid", "plot_trajectories", "plot_trajectory_tsne", "trajectory_tsne"]
+__all__ = [
+    "categorize",
+    "plot_category_grid",
+    "plot_temperature_detection",
+    "plot_trajectories",
+    "plot_trajectory_tsne",
+    "trajectory_tsne",
+]
 
 CATEGORIES = ("easy", "need-review", "hard")
 CATEGORY_COLORS = {"easy": "green", "need-review": "orange", "hard": "red"}
@@ -60,7 +67,9 @@ def categorize(trajectories, *, window: float = 0.5, margin: float = 0.0) -> np.
     under the model's own softmax. Gradient descent therefore lowers σ exactly
     while the labelled class's logit is above that average (the model sides
     with the label) and raises it otherwise. Which side of 1 a sample ends on
-    is the sum of those votes, and it does not depend on the learning rate.
+    is the sign of the (momentum-weighted) sum of those votes: the learning
+    rate scales the trajectories but hardly moves them across 1 (it acts only
+    through the model's training, which the temperatures also steer).
     Requiring the whole window rather than the last epoch keeps samples the
     model is still undecided about out of both "easy" and "hard".
 
@@ -257,7 +266,7 @@ def plot_trajectories(
             name += " perturbed"
         ax.plot(x, sigma[:, i], color=color, ls=styles[k % len(styles)], marker="o", ms=3, label=name)
     ax.axhline(1.0, color="grey", lw=1, ls="--")
-    ax.set_yscale("log")
+    _log_axis(ax.yaxis, sigma[:, indices])
     ax.set_xlabel("epoch")
     ax.set_ylabel("temperature σ (log scale)")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -268,6 +277,75 @@ def plot_trajectories(
             thumb = fig.add_subplot(grid[1, k])
             _show_image(thumb, images[i], color, linewidth=3)
             thumb.set_title(f"#{i}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _log_axis(axis, values) -> None:
+    """A log-scale axis for temperatures, with plain tick labels (0.5, 1, 2) instead of powers of ten."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    if axis.axis_name == "y":
+        axis.axes.set_yscale("log")
+    else:
+        axis.axes.set_xscale("log")
+    low, high = float(np.min(values)), float(np.max(values))
+    nice = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20]
+    fine = [0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 15, 20]
+    ticks = [t for t in nice if low / 1.05 <= t <= high * 1.05]
+    if len(ticks) < 3:
+        ticks = [t for t in fine if low / 1.05 <= t <= high * 1.05] or [1]
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_locator(NullLocator())
+
+
+def plot_temperature_detection(trajectories, mask):
+    """How well the temperatures single out known perturbed samples: final σ by group, and AUROC per epoch.
+
+    Parameters
+    ----------
+    trajectories : array-like, shape (epochs, N)
+        Instance temperatures σ after every epoch.
+    mask : array-like of bool, shape (N,)
+        Which samples were perturbed (e.g. ``perturb(...).mask``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: histograms of the final σ of the unperturbed and the perturbed
+        samples (log scale). Right: the AUROC of σ for the mask after each epoch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mask = np.arange(100) < 20
+    >>> sigma = np.exp(np.outer(np.arange(1, 6), np.where(mask, 0.3, -0.1)))
+    >>> fig = plot_temperature_detection(sigma, mask)
+    >>> fig.axes[1].lines[0].get_ydata().tolist()
+    [1.0, 1.0, 1.0, 1.0, 1.0]
+    """
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import roc_auc_score
+
+    sigma = _as_trajectories(trajectories)
+    mask = _check_mask(mask, sigma.shape[1])
+    if mask.all() or not mask.any():
+        raise ValueError("mask must mark some samples as perturbed and some as not, to compare the two groups.")
+    final = sigma[-1]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
+    bins = np.geomspace(final.min(), final.max(), 40) if final.max() > final.min() else 10
+    left.hist(final[~mask], bins=bins, alpha=0.6, label="not perturbed")
+    left.hist(final[mask], bins=bins, alpha=0.6, color="crimson", label="perturbed")
+    _log_axis(left.xaxis, final)
+    left.set_xlabel("final temperature σ (log scale)")
+    left.set_ylabel("training samples")
+    left.legend()
+    epochs = np.arange(1, len(sigma) + 1)
+    right.plot(epochs, [roc_auc_score(mask, row) for row in sigma], marker="o")
+    right.axhline(0.5, color="grey", lw=1, ls="--")
+    right.set_xlabel("epoch")
+    right.set_ylabel("AUROC of σ for the perturbed samples")
     fig.tight_layout()
     return fig
 

@@ -17,7 +17,6 @@ from trustml.hardness import (
     plot_trajectory_tsne,
     trajectory_tsne,
 )
-from trustml.widgets import category_grid_view, category_grid_widget, trajectory_view, trajectory_widget
 
 
 @pytest.fixture(autouse=True)
@@ -155,61 +154,27 @@ def test_category_grid_names_bad_input():
         plot_category_grid(images, ["easy"] * 3, [1.0] * 3, per_row=0)
 
 
-# ----------------------------------------------------------------- views and widgets
+def test_temperature_detection_plot_shows_auroc_per_epoch_and_both_groups():
+    from sklearn.metrics import roc_auc_score
+
+    from trustml.hardness import plot_temperature_detection
+
+    sigma, truth = three_kinds(n_each=10)
+    mask = truth == "hard"
+    fig = plot_temperature_detection(sigma, mask)
+    left, right = fig.axes
+    auroc = right.lines[0].get_ydata()
+    assert len(auroc) == len(sigma) and auroc[-1] == roc_auc_score(mask, sigma[-1])
+    assert sum(patch.get_height() for patch in left.patches) == len(mask)  # every sample in a histogram
+    assert [t.get_text() for t in left.get_xticklabels()] and all("^" not in t.get_text() for t in left.get_xticklabels())
+    assert left.get_xlabel().startswith("final temperature") and right.get_ylabel().startswith("AUROC")
+    with pytest.raises(ValueError, match="some samples as perturbed and some as not"):
+        plot_temperature_detection(sigma, np.zeros(len(mask), bool))
 
 
-def grid_data():
-    sigma, truth = three_kinds(n_each=6)
-    labels = np.arange(18) % 2
-    images = torch.rand(18, 1, 8, 8)
-    return sigma, truth, labels, images, ["cat", "dog"]
-
-
-def test_trajectory_view_draws_by_class_category_or_typed_numbers():
-    sigma, truth, labels, images, names = grid_data()
-    fig = trajectory_view(sigma, truth, labels, names, class_name="dog", category="hard", n=12)
-    drawn = [int(t.get_text().split()[0][1:]) for t in fig.axes[0].get_legend().get_texts()]
-    assert drawn and all(labels[i] == 1 and truth[i] == "hard" for i in drawn)
-    assert len(drawn) == 3  # only three hard samples are labelled dog
-    fig = trajectory_view(sigma, truth, labels, names, indices="2, 17")
-    assert [t.get_text().split()[0] for t in fig.axes[0].get_legend().get_texts()] == ["#2", "#17"]
-    empty = trajectory_view(sigma, truth, labels, names, class_name="cat", category="easy", n=3, seed=1)
-    assert isinstance(empty, Figure)
-    with pytest.raises(ValueError, match="Unknown class 'cow'"):
-        trajectory_view(sigma, truth, labels, names, class_name="cow")
-    with pytest.raises(ValueError, match="Unknown category"):
-        trajectory_view(sigma, truth, labels, names, category="medium")
-    with pytest.raises(ValueError, match="separated by commas"):
-        trajectory_view(sigma, truth, labels, names, indices="two")
-
-
-def test_trajectory_widget_redraws_when_a_control_moves():
-    sigma, truth, labels, images, names = grid_data()
-    w = trajectory_widget(sigma, truth, labels, names, images=images)
-    first = [line.get_label() for line in w.result.axes[0].lines]
-    w.controls["category"].value = "easy"
-    assert w.redraws == 2
-    assert all("(easy)" in t.get_text() for t in w.result.axes[0].get_legend().get_texts())
-    w.controls["seed"].value = 3
-    w.controls["class_name"].value = "cat"
-    w.controls["indices"].value = "5"
-    assert [t.get_text().split()[0] for t in w.result.axes[0].get_legend().get_texts()] == ["#5"]
-    assert first != [line.get_label() for line in w.result.axes[0].lines]
-    w.controls["indices"].value = "five"  # a typing mistake becomes a message
-    assert isinstance(w.result, str) and "separated by commas" in w.result
-
-
-def test_category_grid_view_and_widget_show_one_class():
-    sigma, truth, labels, images, names = grid_data()
-    fig = category_grid_view(images, truth, sigma[-1], labels, names, class_name="dog", per_row=4)
-    numbers = [int(ax.get_title().split()[0][1:]) for ax in fig.axes if ax.get_title()]
-    assert numbers and all(labels[i] == 1 for i in numbers)
-    w = category_grid_widget(images, truth, sigma[-1], labels, names, per_row=4)
-    before = w.result
-    w.controls["class_name"].value = "dog"
-    assert w.redraws == 2 and w.result is not before
-    assert "'dog'" in w.result._suptitle.get_text()
-    with pytest.raises(ValueError, match="Choose one class"):
-        category_grid_view(images, truth, sigma[-1], labels, names, class_name="all")
-    with pytest.raises(ValueError, match="labels must be class indices"):
-        category_grid_view(images, truth, sigma[-1], labels + 5, names, class_name="cat")
+def test_trajectory_axis_has_plain_tick_labels():
+    sigma, truth = three_kinds(n_each=3)
+    fig = plot_trajectories(sigma, [0, 3])
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert "1" in labels and not any("10^" in label or "times" in label for label in labels)
