@@ -227,3 +227,26 @@ def test_a_criterion_that_is_a_callback_is_called_as_one():
     X = torch.randn(20, 2)
     fit(MLP(2, 2), X, (X[:, 0] > 0).long(), epochs=3, criterion=Counting(), progress=False)
     assert calls == [0, 1, 2]
+
+
+def test_the_worked_example_of_episode_04():
+    """The claims episode 04 makes about its temperature table and exercise 1."""
+    logits = torch.tensor([4.0, 1.0, 0.0])
+    assert (logits.softmax(0) * logits).sum().item() == pytest.approx(3.79, abs=0.005)
+    assert grad_log_sigma(logits.tolist(), 0) > 0 > grad_log_sigma(logits.tolist(), 1) > grad_log_sigma(
+        logits.tolist(), 2
+    )
+    sigmas = [0.5, 1.0, 2.0, 5.0, 20.0]
+
+    def loss_and_grad(sigma, label):
+        z = logits[None].clone().requires_grad_(True)
+        loss = torch.nn.functional.cross_entropy(z / sigma, torch.tensor([label]))
+        loss.backward()
+        return loss.item(), z.grad.norm().item()
+
+    agreed = [loss_and_grad(s, 0)[0] for s in sigmas]
+    contradicted = [loss_and_grad(s, 2) for s in sigmas]
+    assert agreed == sorted(agreed)  # label 0: the loss falls as σ falls
+    assert [c[0] for c in contradicted] == sorted((c[0] for c in contradicted), reverse=True)
+    assert contradicted[-1][0] == pytest.approx(math.log(3), abs=0.2)  # towards a flat guess
+    assert [c[1] for c in contradicted] == sorted((c[1] for c in contradicted), reverse=True)  # gradient shrinks
