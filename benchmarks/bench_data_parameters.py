@@ -67,7 +67,8 @@ def main():
     )
     for name, seconds in best.items():
         print(f"  {name:<22} {seconds:6.2f} s   ratio {seconds / best['plain fit']:4.2f}")
-    print(f"  detection AUROC, final σ (lr_instance={args.lr_instance:g}):   {roc_auc_score(mask, dp.instance_sigma):.4f}")
+    auroc = roc_auc_score(mask, dp.instance_sigma)
+    print(f"  detection AUROC, final σ (lr_instance={args.lr_instance:g}):   {auroc:.4f}")
     print(f"  detection AUROC, last-epoch loss of plain fit:  {roc_auc_score(mask, last_loss):.4f}")
     for category in ("easy", "need-review", "hard"):
         members = categories == category

@@ -166,7 +166,8 @@ def test_temperature_detection_plot_shows_auroc_per_epoch_and_both_groups():
     auroc = right.lines[0].get_ydata()
     assert len(auroc) == len(sigma) and auroc[-1] == roc_auc_score(mask, sigma[-1])
     assert sum(patch.get_height() for patch in left.patches) == len(mask)  # every sample in a histogram
-    assert [t.get_text() for t in left.get_xticklabels()] and all("^" not in t.get_text() for t in left.get_xticklabels())
+    ticks = [t.get_text() for t in left.get_xticklabels()]
+    assert ticks and all("^" not in tick for tick in ticks)
     assert left.get_xlabel().startswith("final temperature") and right.get_ylabel().startswith("AUROC")
     with pytest.raises(ValueError, match="some samples as perturbed and some as not"):
         plot_temperature_detection(sigma, np.zeros(len(mask), bool))

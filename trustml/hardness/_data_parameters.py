@@ -207,7 +207,9 @@ class DataParameters(Callback):
 
     def _stacked(self, rows, name) -> np.ndarray:
         if not rows:
-            raise AttributeError(f"{name} is recorded during training: pass this object to fit(..., criterion=...) first.")
+            raise AttributeError(
+                f"{name} is recorded during training: pass this object to fit(..., criterion=...) first."
+            )
         return torch.stack(rows).numpy()
 
     # ------------------------------------------------------------ the loss
@@ -331,5 +333,7 @@ def _check_clamp(clamp) -> tuple[float, float]:
     if not (_is_real(low) and _is_real(high)) or not (0 < low and math.isfinite(high)):
         raise ValueError(f"clamp must hold two positive, finite temperatures (σ, not log σ), got {clamp!r}.")
     if low >= high:
-        raise ValueError(f"clamp=({low}, {high}) is inverted or empty: give (lowest σ, highest σ) with lowest < highest.")
+        raise ValueError(
+            f"clamp=({low}, {high}) is inverted or empty: give (lowest σ, highest σ) with lowest < highest."
+        )
     return float(low), float(high)

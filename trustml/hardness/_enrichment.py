@@ -174,7 +174,9 @@ def _check_mask(mask, n: int):
         mask = mask.detach().cpu().numpy()
     mask = np.asarray(mask)
     if mask.dtype != bool or mask.shape != (n,):
-        raise ValueError(f"mask must be a boolean array with one entry per sample ({n}), got {mask.dtype} {mask.shape}.")
+        raise ValueError(
+            f"mask must be a boolean array with one entry per sample ({n}), got {mask.dtype} {mask.shape}."
+        )
     return mask
 
 
@@ -245,7 +247,10 @@ def plot_trajectories(
         if len(images) != n:
             raise ValueError(f"images has {len(images)} samples but the trajectories have {n}.")
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    colors = [CATEGORY_COLORS[categories[i]] if categories is not None else cycle[k % len(cycle)] for k, i in enumerate(indices)]
+    colors = [
+        CATEGORY_COLORS[categories[i]] if categories is not None else cycle[k % len(cycle)]
+        for k, i in enumerate(indices)
+    ]
 
     if images is None:
         fig, ax = plt.subplots(figsize=(7, 3.6))
@@ -391,9 +396,8 @@ def plot_trajectory_tsne(embedding, categories, *, images=None, n_thumbnails: in
         for i in rng.choice(len(images), size=min(n_thumbnails, len(images)), replace=False):
             image = images[i]
             box = OffsetImage(image, zoom=24 / image.shape[0], cmap="gray" if image.ndim == 2 else None)
-            ax.add_artist(
-                AnnotationBbox(box, embedding[i], pad=0.1, bboxprops={"edgecolor": CATEGORY_COLORS[categories[i]], "lw": 2})
-            )
+            border = {"edgecolor": CATEGORY_COLORS[categories[i]], "lw": 2}
+            ax.add_artist(AnnotationBbox(box, embedding[i], pad=0.1, bboxprops=border))
     ax.set_xlabel("t-SNE 1")
     ax.set_ylabel("t-SNE 2")
     ax.legend(fontsize=8)

@@ -1,4 +1,4 @@
-"""Widgets for data parameters: temperature trajectories of chosen samples, and each class's easy / hard / need-review grid.
+"""Widgets for data parameters: trajectories of chosen samples, each class's easy / hard / need-review grid.
 
 Each widget is a :class:`~trustml.widgets.ViewWidget` over a pure view
 function in this module, which draws the same figure for given control values
@@ -112,7 +112,8 @@ def trajectory_view(
         if category != ALL:
             pool &= categories == category
         members = np.flatnonzero(pool)
-        what = f"{'any class' if k is None else f'label {class_name}'}, {'any category' if category == ALL else category}"
+        which_class = "any class" if k is None else f"label {class_name}"
+        what = f"{which_class}, {'any category' if category == ALL else category}"
         if len(members) == 0:
             fig, ax = plt.subplots(figsize=(7, 1.2))
             ax.text(0.5, 0.5, f"No samples with {what}.", ha="center", va="center")
