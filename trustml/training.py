@@ -286,6 +286,7 @@ def fit(
     X_val=None,
     y_val=None,
     callbacks: Sequence[Callback] = (),
+    criterion=None,
     progress: bool = True,
     on_divergence: str = "raise",
 ) -> History:
@@ -321,6 +322,13 @@ def fit(
         Validation data, measured after every epoch.
     callbacks : sequence of Callback
         Hooks called during training, e.g. :class:`RecordLogits`.
+    criterion : callable, optional
+        The training loss, ``criterion(logits, targets, indices)`` -> scalar
+        tensor, where ``indices`` are the batch's positions in ``X`` (on
+        ``device``). Default: mean cross-entropy. A criterion that is also a
+        :class:`Callback` (such as :class:`trustml.hardness.DataParameters`,
+        which learns a temperature per sample) is called as one too, before
+        the other callbacks. Validation loss stays plain cross-entropy.
     progress : bool, default True
         Show a progress bar (in notebooks and terminals).
     on_divergence : {"raise", "warn"}, default "raise"
@@ -363,6 +371,14 @@ def fit(
         raise ValueError(f"on_divergence must be 'raise' or 'warn', got {on_divergence!r}.")
     if (X_val is None) != (y_val is None):
         raise ValueError("Give both X_val and y_val, or neither.")
+    if criterion is None:
+        criterion = _cross_entropy
+    elif not callable(criterion):
+        raise TypeError(
+            f"criterion must be a function (logits, targets, indices) -> loss, got {type(criterion).__name__}."
+        )
+    if isinstance(criterion, Callback) and criterion not in callbacks:
+        callbacks = [criterion, *callbacks]
     validate = X_val is not None
     if validate:
         X_val = _as_inputs(X_val, "X_val", dtype)
@@ -413,7 +429,9 @@ def fit(
             on_device = indices.to(device)
             targets = y_dev[on_device]
             logits = model(X_dev[on_device])
-            loss = F.cross_entropy(logits, targets)
+            loss = criterion(logits, targets, on_device)
+            if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
+                raise ValueError(f"criterion must return a scalar tensor (the batch's loss), got {_describe(loss)}.")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -452,6 +470,16 @@ def fit(
     for cb in callbacks:
         cb.on_train_end(model)
     return history
+
+
+def _cross_entropy(logits: torch.Tensor, targets: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(logits, targets)
+
+
+def _describe(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    return f"a {type(value).__name__}"
 
 
 @torch.no_grad()

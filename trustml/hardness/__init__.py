@@ -9,6 +9,10 @@ at; :func:`evaluate` measures how well each score finds the planted samples, and
 :func:`benchmark` runs the whole grid (hardness type x proportion x seed) in
 parallel, on a Dask cluster if you have one.
 
+Data parameters (Saxena et al., 2019; :class:`DataParameters`) learn a
+temperature per sample while the model trains; :func:`categorize` sorts the
+samples into easy, hard and need-review from the temperatures' trajectories.
+
 Every score trustml returns means **higher = harder**.
 
 A typical session (H-CAT's MNIST protocol; about two plain trainings' time)::
@@ -26,6 +30,15 @@ A typical session (H-CAT's MNIST protocol; about two plain trainings' time)::
 
 from trustml.hardness._benchmark import benchmark, plot_benchmark
 from trustml.hardness._characterize import Characterization, characterize, evaluate
+from trustml.hardness._data_parameters import DataParameters
+from trustml.hardness._enrichment import (
+    categorize,
+    plot_category_grid,
+    plot_temperature_detection,
+    plot_trajectories,
+    plot_trajectory_tsne,
+    trajectory_tsne,
+)
 from trustml.hardness._methods import (
     METHODS,
     allsh,
@@ -52,12 +65,14 @@ __all__ = [
     "METHODS",
     "MNIST_INSTANCE_RULE",
     "Characterization",
+    "DataParameters",
     "Perturbation",
     "RecordGradNorms",
     "RecordInputGradients",
     "allsh",
     "aum",
     "benchmark",
+    "categorize",
     "characterize",
     "cleanlab",
     "conf_agree",
@@ -75,6 +90,11 @@ __all__ = [
     "loss",
     "perturb",
     "plot_benchmark",
+    "plot_category_grid",
+    "plot_temperature_detection",
+    "plot_trajectories",
+    "plot_trajectory_tsne",
     "prototypicality",
+    "trajectory_tsne",
     "vog",
 ]

@@ -7,6 +7,19 @@ widgets do not render).
 """
 
 from trustml.widgets._view import ViewWidget
+from trustml.widgets.data_parameters import (
+    category_grid_view,
+    category_grid_widget,
+    trajectory_view,
+    trajectory_widget,
+)
 from trustml.widgets.fairness import threshold_explorer
 
-__all__ = ["ViewWidget", "threshold_explorer"]
+__all__ = [
+    "ViewWidget",
+    "category_grid_view",
+    "category_grid_widget",
+    "threshold_explorer",
+    "trajectory_view",
+    "trajectory_widget",
+]

@@ -1,0 +1,224 @@
+"""Widgets for data parameters: trajectories of chosen samples, each class's easy / hard / need-review grid.
+
+Each widget is a :class:`~trustml.widgets.ViewWidget` over a pure view
+function in this module, which draws the same figure for given control values
+(call it directly for a static rendering).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from trustml.hardness._enrichment import CATEGORIES, _check_categories, plot_category_grid, plot_trajectories
+
+__all__ = ["category_grid_view", "category_grid_widget", "trajectory_view", "trajectory_widget"]
+
+ALL = "all"
+
+
+def _labels(labels, n: int, class_names) -> np.ndarray:
+    if isinstance(labels, torch.Tensor):
+        labels = labels.detach().cpu().numpy()
+    labels = np.asarray(labels)
+    if labels.shape != (n,):
+        raise ValueError(f"labels must have one entry per sample ({n}), got shape {labels.shape}.")
+    if len(labels) and not 0 <= labels.min() <= labels.max() < len(class_names):
+        raise ValueError(f"labels must be class indices 0..{len(class_names) - 1} (one per class name).")
+    return labels
+
+
+def _class_index(class_name, class_names) -> int | None:
+    if class_name == ALL:
+        return None
+    if class_name not in class_names:
+        raise ValueError(f"Unknown class {class_name!r}; the classes are {list(class_names)}.")
+    return list(class_names).index(class_name)
+
+
+def _parse_indices(text: str, n: int) -> list[int]:
+    """Sample numbers typed as text ("12, 40 7") to a list of ints in 0..n-1."""
+    parts = [p for p in str(text).replace(",", " ").split() if p]
+    try:
+        indices = [int(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"Type sample numbers separated by commas or spaces, e.g. '12, 40'; got {text!r}.") from None
+    bad = [i for i in indices if not 0 <= i < n]
+    if bad:
+        raise ValueError(f"Sample numbers {bad} are out of range 0..{n - 1}.")
+    return indices
+
+
+def trajectory_view(
+    trajectories,
+    categories,
+    labels,
+    class_names,
+    *,
+    class_name: str = ALL,
+    category: str = ALL,
+    indices: str = "",
+    n: int = 6,
+    seed: int = 0,
+    mask=None,
+    images=None,
+):
+    """Temperature trajectories of chosen samples: typed numbers, or a random draw by class and category.
+
+    Parameters
+    ----------
+    trajectories : array-like, shape (epochs, N)
+        Instance temperatures σ after every epoch (``DataParameters.trajectories_``).
+    categories : array-like of str, shape (N,)
+        From :func:`trustml.hardness.categorize`.
+    labels : array-like of int, shape (N,)
+        The training labels (as the model saw them).
+    class_names : sequence of str
+    class_name : str, default "all"
+        Draw only samples labelled with this class ("all": any class).
+    category : {"all", "easy", "need-review", "hard"}, default "all"
+        Draw only samples of this category.
+    indices : str, default ""
+        Sample numbers to show, e.g. ``"12, 40"``; when given, they replace the draw.
+    n : int, default 6
+        How many samples to draw (at most 12).
+    seed : int, default 0
+        Which random draw.
+    mask : array-like of bool, shape (N,), optional
+        Samples known to be perturbed, marked in the legend.
+    images : array-like, shape (N, C, H, W), optional
+        When given, the samples' images are shown under the plot.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    trajectories = np.asarray(trajectories)
+    total = trajectories.shape[-1]
+    categories = _check_categories(categories, total)
+    labels = _labels(labels, total, class_names)
+    if category != ALL and category not in CATEGORIES:
+        raise ValueError(f"Unknown category {category!r}; choose one of {[ALL, *CATEGORIES]}.")
+    chosen = _parse_indices(indices, total)
+    if chosen:
+        title = "samples " + ", ".join(f"#{i}" for i in chosen[:12])
+    else:
+        pool = np.ones(total, dtype=bool)
+        k = _class_index(class_name, class_names)
+        if k is not None:
+            pool &= labels == k
+        if category != ALL:
+            pool &= categories == category
+        members = np.flatnonzero(pool)
+        which_class = "any class" if k is None else f"label {class_name}"
+        what = f"{which_class}, {'any category' if category == ALL else category}"
+        if len(members) == 0:
+            fig, ax = plt.subplots(figsize=(7, 1.2))
+            ax.text(0.5, 0.5, f"No samples with {what}.", ha="center", va="center")
+            ax.axis("off")
+            return fig
+        rng = np.random.default_rng(seed)
+        chosen = sorted(rng.choice(members, size=min(n, len(members), 12), replace=False).tolist())
+        title = f"{len(chosen)} of the {len(members)} samples with {what}"
+    return plot_trajectories(
+        trajectories, chosen[:12], categories=categories, labels=labels, class_names=class_names,
+        mask=mask, images=images, title=title,
+    )
+
+
+def category_grid_view(images, categories, sigma, labels, class_names, *, class_name: str, per_row: int = 8, mask=None):
+    """One class's easy, hard and need-review images, bordered green, red and orange.
+
+    Parameters
+    ----------
+    images : array-like, shape (N, C, H, W)
+        All training images.
+    categories : array-like of str, shape (N,)
+        From :func:`trustml.hardness.categorize`.
+    sigma : array-like, shape (N,)
+        Temperatures to order each row by (e.g. the last epoch's σ).
+    labels : array-like of int, shape (N,)
+        The training labels: the class shown is the samples *labelled* with it.
+    class_names : sequence of str
+    class_name : str
+        The class to show.
+    per_row : int, default 8
+    mask : array-like of bool, shape (N,), optional
+        Samples known to be perturbed, marked under their number.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    labels = _labels(labels, len(images), class_names)
+    k = _class_index(class_name, class_names)
+    if k is None:
+        raise ValueError(f"Choose one class; the classes are {list(class_names)}.")
+    members = np.flatnonzero(labels == k)
+    categories = _check_categories(categories, len(labels))
+    sigma = np.asarray(sigma)
+    if sigma.shape != labels.shape:
+        raise ValueError(f"sigma must have one temperature per sample ({len(labels)}), got shape {sigma.shape}.")
+    if mask is not None:
+        mask = np.asarray(mask)[members]
+    return plot_category_grid(
+        images[torch.from_numpy(members)] if isinstance(images, torch.Tensor) else np.asarray(images)[members],
+        categories[members], sigma[members], per_row=per_row, indices=members, mask=mask,
+        title=f"samples labelled {class_name!r}: easy, hard and need-review",
+    )
+
+
+def trajectory_widget(trajectories, categories, labels, class_names, *, mask=None, images=None):
+    """Pick samples by class, category or number and see their temperature trajectories.
+
+    Controls: a class dropdown (by name), a category dropdown, a box for sample
+    numbers (which takes precedence when filled), how many to draw and which
+    draw. The view is :func:`trajectory_view`.
+
+    Returns
+    -------
+    trustml.widgets.ViewWidget
+    """
+    import ipywidgets as widgets
+
+    from trustml.widgets import ViewWidget
+
+    n_samples = np.shape(trajectories)[-1]
+
+    def view(**values):
+        try:  # a typing mistake in the number box is shown as a message, not raised in the callback
+            _parse_indices(values["indices"], n_samples)
+        except ValueError as err:
+            return f"⚠ {err}"
+        return trajectory_view(trajectories, categories, labels, class_names, mask=mask, images=images, **values)
+
+    controls = {
+        "class_name": widgets.Dropdown(options=[ALL, *class_names], value=ALL, description="label"),
+        "category": widgets.Dropdown(options=[ALL, *CATEGORIES], value=ALL, description="category"),
+        "indices": widgets.Text(value="", description="samples #", placeholder="e.g. 12, 40", continuous_update=False),
+        "n": widgets.IntSlider(value=6, min=1, max=12, description="how many"),
+        "seed": widgets.IntSlider(value=0, min=0, max=50, description="draw"),
+    }
+    return ViewWidget(view, controls)
+
+
+def category_grid_widget(images, categories, sigma, labels, class_names, *, mask=None, per_row: int = 8):
+    """Choose a class by name and see its easy, hard and need-review images (:func:`category_grid_view`).
+
+    Returns
+    -------
+    trustml.widgets.ViewWidget
+    """
+    import ipywidgets as widgets
+
+    from trustml.widgets import ViewWidget
+
+    def view(class_name):
+        return category_grid_view(
+            images, categories, sigma, labels, class_names, class_name=class_name, per_row=per_row, mask=mask
+        )
+
+    controls = {"class_name": widgets.Dropdown(options=list(class_names), value=class_names[0], description="class")}
+    return ViewWidget(view, controls)
