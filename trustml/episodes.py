@@ -124,7 +124,6 @@ def run_episode(
         Time taken, where the output went, the error if a cell failed, and the mode.
     """
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     notebook = Path(notebook)
@@ -133,7 +132,7 @@ def run_episode(
     start = time.perf_counter()
     error = None
     with tempfile.TemporaryDirectory(prefix="trustml-kernel-") as sockets:
-        client = NotebookClient(
+        client = _client_class()(
             nb,
             timeout=timeout,
             kernel_name="python3",
@@ -157,6 +156,47 @@ def run_episode(
             body, _ = HTMLExporter().from_notebook_node(nb)
             output.with_suffix(".html").write_text(body, encoding="utf-8")
     return EpisodeRun(notebook, seconds, output, error, fast)
+
+
+_REPLY_POLL_S = 1.0
+
+
+def _client_class():
+    """nbclient's ``NotebookClient``, made to look for each cell's reply once a second.
+
+    nbclient waits for a cell's ``execute_reply`` with one poll of the kernel's
+    shell socket that lasts the whole cell timeout. After a cell that displays
+    a widget, that poll sometimes misses the reply and only returns when the
+    timeout ends (jupyter/nbclient#312): the episode passes, ten minutes late.
+    Polling in one-second slices looks at the socket again, so a reply that
+    the first poll missed is read within a second.
+    """
+    from nbclient import NotebookClient
+
+    class _Client(NotebookClient):
+        async def async_start_new_kernel_client(self):
+            kc = await super().async_start_new_kernel_client()
+            kc.shell_channel.get_msg = _in_slices(kc.shell_channel.get_msg)
+            return kc
+
+    return _Client
+
+
+def _in_slices(get_msg):
+    """Wrap an async ``get_msg(timeout)`` so that it polls in slices of at most ``_REPLY_POLL_S``."""
+    from queue import Empty
+
+    async def get_msg_in_slices(timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = _REPLY_POLL_S if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                return await get_msg(timeout=min(_REPLY_POLL_S, left))
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    return get_msg_in_slices
 
 
 def _kernel_transport(folder: str):
