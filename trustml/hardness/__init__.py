@@ -42,6 +42,7 @@ from trustml.hardness._methods import (
 )
 from trustml.hardness._perturb import MNIST_INSTANCE_RULE, Perturbation, hardness_types, perturb
 from trustml.hardness._recorders import RecordGradNorms, RecordInputGradients
+from trustml.hardness._views import plot_data_map, plot_hardest, plot_method_ranking
 
 __all__ = [
     "METHODS",
@@ -70,6 +71,9 @@ __all__ = [
     "loss",
     "perturb",
     "plot_benchmark",
+    "plot_data_map",
+    "plot_hardest",
+    "plot_method_ranking",
     "prototypicality",
     "vog",
 ]

@@ -7,5 +7,6 @@ widgets do not render).
 """
 
 from trustml.widgets._view import ViewWidget
+from trustml.widgets.hardness import HardnessGrid, data_map_explorer, hardness_type_explorer
 
-__all__ = ["ViewWidget"]
+__all__ = ["HardnessGrid", "ViewWidget", "data_map_explorer", "hardness_type_explorer"]
