@@ -137,6 +137,13 @@ def test_data_map_class_picker_by_name(known):
     assert "label cat" in fig.axes[1].get_title()
 
 
+def test_data_map_captions_say_what_a_label_was(known):
+    result, X, mask = known
+    original = (result.labels + 1) % K
+    fig = plot_data_map(result, X, mask=mask, original_labels=original, n_images=1)
+    assert fig.axes[1].get_title() == "label 0 (was 1)\npredicted 1"  # sample 9
+
+
 def test_data_map_says_so_when_a_region_is_empty(known):
     result, X, _ = known
     fig = plot_data_map(result, X, confidence_threshold=0.0)  # nothing is that unconfident

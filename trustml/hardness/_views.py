@@ -37,6 +37,7 @@ def plot_data_map(
     class_name=None,
     class_names=None,
     mask=None,
+    original_labels=None,
     n_images: int = 12,
 ):
     """A data map: confidence against uncertainty over training, coloured by group, with images of one region.
@@ -72,7 +73,9 @@ def plot_data_map(
     class_names : sequence of str, optional
         Name of each class index (e.g. ``ImageData.class_names``); default "0", "1", ...
     mask : array-like of bool, optional
-        The truly perturbed samples (``perturb(...).mask``): ringed in the map, framed in red below it.
+        The truly perturbed samples (``perturb(...).mask``): ringed in the map, framed in red beside it.
+    original_labels : array-like of int, optional
+        The labels before perturbation: where they differ, a caption says "was ...".
     n_images : int, default 12
 
     Returns
@@ -103,6 +106,7 @@ def plot_data_map(
     names = _class_names(class_names, result.final_logits.shape[1])
     images = None if X is None else _images(X, n)
     mask = None if mask is None else _mask(mask, n)
+    original = None if original_labels is None else check_labels(original_labels, n, "original_labels")
     stats = result.data_map
     confidence = stats["confidence"].to_numpy()
     spread = stats[uncertainty].to_numpy()
@@ -161,9 +165,7 @@ def plot_data_map(
     ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
     if images is not None:
         predicted = result.final_logits.argmax(1).numpy()
-        captions = [
-            f"label {names[result.labels[i]]}\npredicted {names[predicted[i]]}" for i in shown
-        ]  # fmt: skip
+        captions = [_caption(i, result.labels, predicted, original, names) for i in shown]
         found = f"{len(chosen)} {group} samples" + ("" if class_name is None else f" of class {class_name}")
         if mask is not None and len(chosen):
             found += f", {mask[chosen].sum()} truly perturbed"
@@ -240,9 +242,11 @@ def plot_method_ranking(
     methods = [m for m in METHODS if m in table.index] + [m for m in table.index if m not in METHODS]
     auroc = table.loc[methods, "auroc"].to_numpy()
 
-    fig = plt.figure(figsize=(12, max(4.8, 0.3 * len(methods) + 1.8)))
+    height = max(4.8, 0.3 * len(methods) + 1.8)
+    fig = plt.figure(figsize=(12, height))
     panel = fig if images is None else fig.subfigures(1, 2, width_ratios=[0.8, 1])[0]
-    panel.subplots_adjust(left=0.24, right=0.96, bottom=0.12, top=0.86 if title else 0.92)
+    title_lines = len(title.splitlines()) if title else 0
+    panel.subplots_adjust(left=0.24, right=0.96, bottom=0.12, top=1 - (0.35 + 0.22 * title_lines) / height)
     ax = panel.add_subplot()
     colours = ["#2166ac" if m == method else "#9ecae1" for m in methods]
     positions = np.arange(len(methods))
@@ -257,7 +261,7 @@ def plot_method_ranking(
     ax.set_ylabel("method")
     ax.set_title(f"{mask.sum()} of {n} samples perturbed", fontsize=10)
     if title:
-        panel.suptitle(title, fontsize=12)
+        panel.suptitle(title, fontsize=11, y=0.985, va="top")
     if images is not None:
         top = result.hardest(method, min(k, n))
         predicted = result.final_logits.argmax(1).numpy()
@@ -323,7 +327,7 @@ def plot_hardest(result: Characterization, X, *, methods=None, k: int = 8, mask=
     predicted = result.final_logits.argmax(1).numpy()
     width, height = 1.15 * k + 1.6, 1.45 * len(methods) + 0.5
     fig, axes = plt.subplots(len(methods), k, figsize=(width, height), squeeze=False)
-    fig.subplots_adjust(left=1.5 / width, right=0.99, bottom=0.1 / height, top=1 - 0.5 / height, wspace=0.08, hspace=0.3)
+    fig.subplots_adjust(left=1.5 / width, right=0.99, bottom=0.1 / height, top=1 - 0.6 / height, wspace=0.08, hspace=0.3)
     for row, name in zip(axes, methods):
         top = result.hardest(name, k)
         for ax, i in zip(row, top):

@@ -10,6 +10,7 @@ combination already seen redraws at once.
 
 from __future__ import annotations
 
+import textwrap
 import time
 
 import ipywidgets as widgets
@@ -31,7 +32,9 @@ _ALL_CLASSES = "all classes"
 _WIDE = {"description_width": "initial"}
 
 
-def data_map_explorer(result, X=None, *, mask=None, class_names=None, n_images: int = 12) -> ViewWidget:
+def data_map_explorer(
+    result, X=None, *, mask=None, class_names=None, original_labels=None, n_images: int = 12
+) -> ViewWidget:
     """A data map with controls: which uncertainty, the group thresholds, a class and a group to look at.
 
     Controls: Data Maps' variability or Data-IQ's aleatoric uncertainty on the
@@ -50,6 +53,8 @@ def data_map_explorer(result, X=None, *, mask=None, class_names=None, n_images: 
         The truly perturbed samples, marked in the map and framed in the images.
     class_names : sequence of str, optional
         Default "0", "1", ...
+    original_labels : array-like of int, optional
+        The labels before perturbation, for the captions ("was ...").
     n_images : int, default 12
 
     Returns
@@ -73,9 +78,8 @@ def data_map_explorer(result, X=None, *, mask=None, class_names=None, n_images: 
     _check_result(result)
     names = _class_names(class_names, result.final_logits.shape[1])
     controls = {
-        "uncertainty": widgets.ToggleButtons(
-            options=[("Data Maps: variability", "variability"), ("Data-IQ: aleatoric", "aleatoric")],
-            value="variability", description="uncertainty", style={**_WIDE, "button_width": "150px"},
+        "uncertainty": _toggle(
+            [("Data Maps: variability", "variability"), ("Data-IQ: aleatoric", "aleatoric")], "uncertainty", "175px"
         ),
         "confidence_threshold": widgets.FloatSlider(
             value=0.2, min=0.0, max=0.5, step=0.01, description="confidence threshold", style=_WIDE,
@@ -85,8 +89,11 @@ def data_map_explorer(result, X=None, *, mask=None, class_names=None, n_images: 
             value=0.15, min=0.0, max=0.5, step=0.01, description="uncertainty threshold", style=_WIDE,
             continuous_update=False,
         ),
-        "class_name": widgets.Dropdown(options=[_ALL_CLASSES, *names], value=_ALL_CLASSES, description="class"),
-        "group": widgets.ToggleButtons(options=["hard", "ambiguous", "easy"], value="hard", description="show"),
+        "class_name": widgets.Dropdown(
+            options=[_ALL_CLASSES, *names], value=_ALL_CLASSES, description="class", style=_WIDE,
+            layout=widgets.Layout(width="220px"),
+        ),
+        "group": _toggle(["hard", "ambiguous", "easy"], "images of", "95px"),
     }  # fmt: skip
 
     def view(uncertainty, confidence_threshold, uncertainty_threshold, class_name, group):
@@ -94,7 +101,7 @@ def data_map_explorer(result, X=None, *, mask=None, class_names=None, n_images: 
             result, X, uncertainty=uncertainty, confidence_threshold=confidence_threshold,
             uncertainty_threshold=uncertainty_threshold, group=group,
             class_name=None if class_name == _ALL_CLASSES else class_name,
-            class_names=names, mask=mask, n_images=n_images,
+            class_names=names, mask=mask, original_labels=original_labels, n_images=n_images,
         )  # fmt: skip
 
     return ViewWidget(view, controls)
@@ -294,21 +301,26 @@ def hardness_type_explorer(grid: HardnessGrid, *, method: str = "aum", k: int = 
             options=[(f"{p:.0%}", p) for p in grid.proportions], value=grid.proportions[0],
             description="perturbed", continuous_update=False,
         ),
-        "method": widgets.Dropdown(options=list(grid.methods), value=method, description="top images of"),
+        "method": widgets.Dropdown(
+            options=list(grid.methods), value=method, description="top images of", style=_WIDE,
+            layout=widgets.Layout(width="260px"),
+        ),
     }  # fmt: skip
 
     def view(kind, proportion, method):
         planted, result = grid.cell(kind, proportion)
-        title = f"{kind}, {proportion:.0%} perturbed: {descriptions[kind]}"
+        title = "\n".join([f"{kind}, {proportion:.0%} perturbed:", *textwrap.wrap(descriptions[kind], 60)])
         return plot_method_ranking(
             result, planted.mask, planted.X, method=method, k=k, class_names=class_names, original_labels=grid.y,
-            title=_wrap(title, 60),
+            title=title,
         )  # fmt: skip
 
     return ViewWidget(view, controls)
 
 
-def _wrap(text: str, width: int) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width))
+def _toggle(options, description: str, button_width: str) -> widgets.ToggleButtons:
+    """Toggle buttons with their description on the same line (ipywidgets would wrap it above them)."""
+    return widgets.ToggleButtons(
+        options=options, description=description, style={**_WIDE, "button_width": button_width},
+        layout=widgets.Layout(display="flex", flex_flow="row nowrap", width="auto"),
+    )  # fmt: skip
