@@ -19,14 +19,35 @@ LABEL_BASED = ["aum", "cleanlab", "data_iq", "data_maps", "el2n", "loss", "detec
 LABEL_FREE = ["conf_agree", "allsh"]
 
 
-@pytest.fixture(scope="module")
-def main_run():
-    """The hands-on run in fast mode: 600 digits, 20% uniform label noise, 6 epochs."""
-    digits = load("digits").subset(600, seed=0)
+@pytest.fixture(
+    scope="module",
+    params=[
+        dict(n=600, epochs=6, batch_size=32, lr=3e-3),  # fast mode
+        dict(n=1437, epochs=10, batch_size=64, lr=1e-3),  # full mode on the digits (H-CAT's recipe)
+    ],
+    ids=["fast", "full"],
+)
+def main_characterization(request):
+    """The hands-on run: digits, 20% uniform label noise, LeNet with dropout 0.2."""
+    recipe = {key: value for key, value in request.param.items() if key != "n"}
+    digits = load("digits").subset(request.param["n"], seed=0)  # as the episode: subset(min(n, 1437))
     noisy = perturb(digits.X_train, digits.y_train, kind="uniform", proportion=0.2, seed=0)
     set_seed(0)
-    result = characterize(LeNet(dropout=0.2), noisy.X, noisy.y, seed=0, epochs=6, batch_size=32, lr=3e-3)
+    result = characterize(LeNet(dropout=0.2), noisy.X, noisy.y, seed=0, **recipe)
+    return noisy, result
+
+
+@pytest.fixture(scope="module")
+def main_run(main_characterization):
+    noisy, result = main_characterization
     return result.evaluate(noisy.mask)["auroc"]
+
+
+def test_the_data_map_puts_the_mislabeled_in_the_hard_corner_and_has_almost_no_easy_samples(main_characterization):
+    noisy, result = main_characterization
+    groups = result.groups["data_maps"]
+    assert (groups[noisy.mask] == "hard").mean() > 0.8
+    assert (groups == "easy").mean() < 0.01
 
 
 @pytest.fixture(scope="module")
