@@ -58,7 +58,8 @@ def test_on_a_local_dask_cluster_of_two_workers(digits, table):
         workers = {task["worker"] for task in stream.data}
     assert len(workers) == 2  # both workers ran cells
     # threads share torch's random state, so compare the grid, not the digits
-    pd.testing.assert_frame_equal(on_dask[["kind", "proportion", "seed", "method"]], table[["kind", "proportion", "seed", "method"]])
+    cells = ["kind", "proportion", "seed", "method"]
+    pd.testing.assert_frame_equal(on_dask[cells], table[cells])
     assert on_dask["auroc"].between(0, 1).all()
 
 

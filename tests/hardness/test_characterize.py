@@ -57,7 +57,7 @@ def test_all_thirteen_methods_from_one_training_run(characterized, noisy_digits)
     assert tuple(result.input_gradients.shape) == (3, n, 28, 28)
     assert tuple(result.final_logits.shape) == (n, 4) and result.features.shape[0] == n
     assert set(result.groups) == {"data_iq", "data_maps"}
-    assert set(result.seconds) == {"fit", *METHODS}
+    assert set(result.seconds) == {"fit", "predict", *METHODS}
     assert len(result.history.loss) == 6
 
 

@@ -11,12 +11,17 @@ parallel, on a Dask cluster if you have one.
 
 Every score trustml returns means **higher = harder**.
 
->>> from trustml.data import load
->>> from trustml.hardness import perturb, characterize
->>> digits = load("digits")
->>> noisy = perturb(digits.X_train, digits.y_train, kind="uniform", proportion=0.2)
->>> # result = characterize(LeNet(dropout=0.2), noisy.X, noisy.y, epochs=10)
->>> # result.evaluate(noisy.mask)       # AUROC, AUPRC, precision at k per method
+A typical session (H-CAT's MNIST protocol; about two plain trainings' time)::
+
+    from trustml.data import load
+    from trustml.hardness import characterize, perturb
+    from trustml.models import LeNet
+
+    digits = load("digits")
+    noisy = perturb(digits.X_train, digits.y_train, kind="uniform", proportion=0.2)
+    result = characterize(LeNet(dropout=0.2), noisy.X, noisy.y, epochs=10)
+    result.evaluate(noisy.mask)     # AUROC, AUPRC, precision at k of each method
+    result.to_frame()               # per sample: label, data-map statistics, groups, every score
 """
 
 from trustml.hardness._benchmark import benchmark, plot_benchmark

@@ -44,7 +44,10 @@ def benchmark(
     over a Dask cluster, start a ``dask.distributed.Client`` and pass
     ``backend="dask"`` (or call ``benchmark`` inside
     ``joblib.parallel_config(backend="dask")``); the ``dask`` extra installs
-    what that needs (``pip install trustml[dask]``).
+    what that needs (``pip install trustml[dask]``). Process-based workers
+    (joblib's default ``loky``, Dask's default workers) reproduce a
+    sequential run exactly; threads share torch's global random state, so
+    thread-based workers give valid but not bit-identical numbers.
 
     Parameters
     ----------
@@ -191,7 +194,9 @@ def plot_benchmark(table: pd.DataFrame, *, metric: str = "auroc", ax=None):
     image = ax.imshow(grid.to_numpy(), cmap="RdBu" if metric == "auroc" else "viridis", vmin=0, vmax=1)
     for (i, j), value in np.ndenumerate(grid.to_numpy()):
         if np.isfinite(value):
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8, color="k")
+            red, green, blue, _ = image.cmap(image.norm(value))
+            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8, color="white" if dark else "black")
     ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=40, ha="right")
     ax.set_yticks(range(grid.shape[0]), grid.index)
     ax.set_xlabel("hardness type")

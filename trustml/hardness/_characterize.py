@@ -44,8 +44,10 @@ class Characterization:
     history : trustml.training.History
         Loss and accuracy per epoch.
     seconds : dict
-        ``"fit"``: the training run (including the recording callbacks);
-        each method: the time of the work it needed beyond the run.
+        Wall-clock seconds: ``"fit"``, the training run with its logit
+        recording; ``"predict"``, one pass of the trained model (its logits);
+        each method, the extra work it needed (VoG's and GraNd's recording
+        callbacks included). They add up to the whole call.
     input_gradients : torch.Tensor or None
         ``(checkpoints, N, ...)`` input gradients recorded for VoG.
     features : torch.Tensor or None
@@ -195,7 +197,8 @@ def characterize(
         model, X, labels, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device,
         callbacks=callbacks, progress=progress,
     )  # fmt: skip
-    seconds = {"fit": time.perf_counter() - start}
+    recording = sum(cb.seconds for cb in (vog_recorder, grand_recorder) if cb is not None)
+    seconds = {"fit": time.perf_counter() - start - recording}
     logits = recorder.logits
     device = next(model.parameters()).device
 
@@ -207,7 +210,7 @@ def characterize(
 
     start = time.perf_counter()
     final_logits = predict_logits(model, X, device=device)
-    final_seconds = time.perf_counter() - start
+    seconds["predict"] = time.perf_counter() - start
     scores, features, gradients = {}, None, None
     for name in methods:
         if name in _DYNAMICS:
@@ -215,7 +218,6 @@ def characterize(
             scores[name] = timed(name, lambda: getattr(hcm, name)(logits, labels, **extra))
         elif name in _FINAL:
             scores[name] = timed(name, lambda: getattr(hcm, name)(final_logits, labels))
-            seconds[name] += final_seconds / len([m for m in methods if m in _FINAL])
         elif name == "vog":
             gradients = vog_recorder.gradients
             seconds["vog"] = vog_recorder.seconds

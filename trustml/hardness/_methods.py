@@ -25,6 +25,7 @@ from trustml.hardness._checks import check_labels, check_logits, check_seed, to_
 
 __all__ = [
     "METHODS",
+    "allsh",
     "aum",
     "cleanlab",
     "conf_agree",
@@ -40,7 +41,6 @@ __all__ = [
     "loss",
     "prototypicality",
     "vog",
-    "allsh",
 ]
 
 # name: (what it needs, reference, what the score is)
@@ -679,7 +679,7 @@ def vog(gradients, labels, *, normalize: bool = True) -> np.ndarray:
     return scores
 
 
-def grand(model: nn.Module, X, y, *, batch_size: int = 128, device=None) -> np.ndarray:
+def grand(model: nn.Module, X, y, *, batch_size: int = 64, device=None) -> np.ndarray:
     """Gradient norm (GraNd; Paul et al., NeurIPS 2021): ``|| grad_theta CE(f_theta(x_i), y_i) ||_2``.
 
     The norm of each sample's own loss gradient with respect to all trainable
@@ -696,7 +696,7 @@ def grand(model: nn.Module, X, y, *, batch_size: int = 128, device=None) -> np.n
         Inputs ``(N, ...)``.
     y : torch.Tensor or numpy.ndarray
         Observed labels ``(N,)``.
-    batch_size : int, default 128
+    batch_size : int, default 64
         Samples per vectorised chunk (peak memory: about ``batch_size x``
         the number of weights x 4 bytes).
     device : torch.device or str, optional

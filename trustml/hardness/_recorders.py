@@ -102,7 +102,7 @@ class RecordGradNorms(Callback):
     ----------
     X, y : torch.Tensor or numpy.ndarray
         The training inputs and labels given to ``fit``.
-    batch_size : int, default 128
+    batch_size : int, default 64
 
     Attributes
     ----------
@@ -112,7 +112,7 @@ class RecordGradNorms(Callback):
         Time spent recording.
     """
 
-    def __init__(self, X, y, *, batch_size: int = 128):
+    def __init__(self, X, y, *, batch_size: int = 64):
         self.X, self.y = X, y
         self.batch_size = batch_size
         self.norms: np.ndarray | None = None
