@@ -251,8 +251,10 @@ def plot_method_ranking(
     colours = ["#2166ac" if m == method else "#9ecae1" for m in methods]
     positions = np.arange(len(methods))
     ax.barh(positions, auroc, color=colours)
-    for y, value in zip(positions, auroc):
-        ax.text(min(value, 0.9) + 0.01, y, f"{value:.2f}", va="center", fontsize=8)
+    for y, value, name in zip(positions, auroc, methods):
+        inside = value > 0.88  # no room right of the bar: write the value at its end, inside it
+        ax.text(value - 0.01 if inside else value + 0.01, y, f"{value:.2f}", va="center", fontsize=8,
+                ha="right" if inside else "left", color="white" if inside and name == method else "black")  # fmt: skip
     ax.axvline(0.5, color="grey", ls="--", lw=1)
     ax.set_yticks(positions, methods)
     ax.set_ylim(len(methods) - 0.5, -0.5)  # first method on top
