@@ -1,11 +1,12 @@
 """What does characterising every sample cost, and how well do the methods find planted hardness?
 
-H-CAT's MNIST protocol at this machine's scale: the digits at 28x28 (1,437 training
-images; MNIST when cached), LeNet with dropout 0.2, Adam 1e-3, batch 64, 10 epochs,
+H-CAT's MNIST protocol at this machine's scale: the digits at 28x28 (``load("digits")``,
+1,437 training images), LeNet with dropout 0.2, Adam 1e-3, batch 64, 10 epochs,
 20% uniform label noise. In one run it measures
 
 1. time: plain ``fit`` vs ``characterize`` with the logit-based methods (goal <= 1.1x)
-   and with all 13 (goal <= 2.0x), best of ``--repeats`` alternating runs;
+   and with all 13 (goal <= 2.0x), best of ``--repeats`` alternating runs, as CPU time
+   of the process (steady on a shared machine; torch on one thread by default) and wall time;
 2. detection AUROC of the noise mask per method (goals: >= 0.95 aum, loss, el2n,
    data_maps, data_iq, cleanlab; >= 0.90 grand, prototypicality, detector);
 3. Datagnosis 0.0.3 (the PyPI packaging of H-CAT's methods, which trains once per
