@@ -60,6 +60,7 @@ from trustml.hardness._methods import (
 )
 from trustml.hardness._perturb import MNIST_INSTANCE_RULE, Perturbation, hardness_types, perturb
 from trustml.hardness._recorders import RecordGradNorms, RecordInputGradients
+from trustml.hardness._views import plot_data_map, plot_hardest, plot_method_ranking
 
 __all__ = [
     "METHODS",
@@ -91,6 +92,9 @@ __all__ = [
     "perturb",
     "plot_benchmark",
     "plot_category_grid",
+    "plot_data_map",
+    "plot_hardest",
+    "plot_method_ranking",
     "plot_temperature_detection",
     "plot_trajectories",
     "plot_trajectory_tsne",
