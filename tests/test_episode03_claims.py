@@ -12,9 +12,8 @@ import torch
 
 from trustml import set_seed
 from trustml.data import load
-from trustml.hardness import characterize, perturb
+from trustml.hardness import HardnessGrid, characterize, perturb
 from trustml.models import LeNet
-from trustml.widgets import HardnessGrid
 
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():

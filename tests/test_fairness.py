@@ -1,6 +1,5 @@
 """trustml.fairness against its references: AIF360's ClassificationMetric, fairlearn, scikit-learn."""
 
-import doctest
 
 import matplotlib
 
@@ -459,19 +458,6 @@ def test_sweep_plot_marks_the_best_threshold_and_labels_its_axes(credit_split):
     plt.close(fig)
     with pytest.raises(ValueError, match="columns"):
         plot_tradeoff(pd.DataFrame({"accuracy": [0.7]}))
-
-
-# --------------------------------------------------------------------------- the docstrings' examples run
-
-
-@pytest.mark.parametrize("module", ["_by_group", "_data", "_metrics", "_mitigation", "_views", "__init__"])
-def test_docstring_examples(module):
-    import importlib
-
-    target = importlib.import_module(f"trustml.fairness.{module}" if module != "__init__" else "trustml.fairness")
-    result = doctest.testmod(target, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
-    plt.close("all")
 
 
 def test_public_names_are_exported():

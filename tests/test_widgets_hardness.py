@@ -1,6 +1,5 @@
 """The hardness widgets: every control changes what is drawn; the grid trains each cell once."""
 
-import doctest
 
 import matplotlib
 
@@ -9,12 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-import trustml.widgets.hardness as hardness_widgets
 from trustml import set_seed
 from trustml.data import load
-from trustml.hardness import benchmark, characterize, perturb
+from trustml.hardness import HardnessGrid, benchmark, characterize, perturb
 from trustml.models import MLP, LeNet
-from trustml.widgets import HardnessGrid, data_map_explorer, hardness_type_explorer
+from trustml.widgets import data_map_explorer, hardness_type_explorer
 
 METHODS = ["aum", "loss", "conf_agree"]
 
@@ -85,13 +83,15 @@ def grid(digits):
 
 def test_grid_trains_each_cell_once(grid, monkeypatch):
     calls = []
-    original = hardness_widgets.characterize
+    import trustml.hardness._benchmark as benchmark_module
+
+    original = benchmark_module.characterize
 
     def counting(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(hardness_widgets, "characterize", counting)
+    monkeypatch.setattr(benchmark_module, "characterize", counting)
     already = len(grid.seconds)
     planted, result = grid.cell("uniform", 0.3)
     assert grid.cell("uniform", 0.3)[1] is result and grid.cell("uniform", 0.30000000001)[1] is result
@@ -117,7 +117,9 @@ def test_grid_table_equals_benchmark(grid, digits):
 
 def test_hardness_type_explorer_every_control_changes_the_drawing(grid, monkeypatch):
     grid.run()
-    monkeypatch.setattr(hardness_widgets, "characterize", lambda *a, **k: pytest.fail("a cached cell trained again"))
+    import trustml.hardness._benchmark as benchmark_module
+
+    monkeypatch.setattr(benchmark_module, "characterize", lambda *a, **k: pytest.fail("a cached cell trained again"))
     w = hardness_type_explorer(grid, method="aum", k=6)
     assert list(w.controls["kind"].options) == ["uniform", "zoom_shift"]
     assert [label for label, _ in w.controls["proportion"].options] == ["10%", "30%"]
@@ -158,13 +160,3 @@ def test_default_kinds_are_the_ones_that_apply(digits):
     rows = torch.rand(30, 4)
     tabular = HardnessGrid(rows, torch.arange(30) % 10, model=MLP)
     assert tabular.kinds == ["uniform", "asymmetric", "adjacent", "instance", "ood_covariate", "atypical"]
-
-
-def test_docstring_examples(monkeypatch):
-    import IPython.display
-
-    # in a notebook the views are displayed inside the widget; outside one, display() would print them
-    monkeypatch.setattr(IPython.display, "display", lambda *parts: None)
-    monkeypatch.setattr(IPython.display, "clear_output", lambda wait=False: None)
-    result = doctest.testmod(hardness_widgets, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and result.attempted > 0

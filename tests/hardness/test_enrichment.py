@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 from matplotlib.colors import to_rgba
-from matplotlib.figure import Figure
 
 from trustml.hardness import (
     categorize,

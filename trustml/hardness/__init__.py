@@ -28,7 +28,7 @@ A typical session (H-CAT's MNIST protocol; about two plain trainings' time)::
     result.to_frame()               # per sample: label, data-map statistics, groups, every score
 """
 
-from trustml.hardness._benchmark import benchmark, plot_benchmark
+from trustml.hardness._benchmark import HardnessGrid, benchmark, plot_benchmark
 from trustml.hardness._characterize import Characterization, characterize, evaluate
 from trustml.hardness._data_parameters import DataParameters
 from trustml.hardness._enrichment import (
@@ -63,6 +63,7 @@ from trustml.hardness._recorders import RecordGradNorms, RecordInputGradients
 from trustml.hardness._views import plot_data_map, plot_hardest, plot_method_ranking
 
 __all__ = [
+    "HardnessGrid",
     "METHODS",
     "MNIST_INSTANCE_RULE",
     "Characterization",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ from trustml.hardness._checks import check_labels, check_proportion, check_seed,
 from trustml.hardness._methods import METHODS, resolve_methods
 from trustml.hardness._perturb import check_kind, hardness_types, perturb
 
-__all__ = ["benchmark", "plot_benchmark"]
+__all__ = ["HardnessGrid", "benchmark", "plot_benchmark"]
 
 _COLUMNS = ["kind", "proportion", "seed", "method", "auroc", "auprc", "precision_at_k"]
 
@@ -90,23 +91,10 @@ def benchmark(
     """
     import joblib
 
-    if isinstance(model, nn.Module) or not callable(model):
-        raise TypeError(
-            "model must build a fresh model for each cell of the grid: pass a class or a function, "
-            "e.g. model=lambda: LeNet(dropout=0.2), not a model instance."
-        )
+    _check_model_factory(model)
     X_np = to_numpy(X, "X")
     y_np = check_labels(y, len(X_np), "y")
-    applicable = hardness_types()
-    images = X_np.ndim == 4
-    default = [
-        kind
-        for kind, applies in applicable["applies_to"].items()
-        if applies in ("both", "images" if images else "tabular") and (kind != "instance" or y_np.max() == 9)
-    ]
-    kinds = default if kinds is None else ([kinds] if isinstance(kinds, str) else list(kinds))
-    for kind in kinds:
-        check_kind(kind, X_np.shape)
+    kinds = _kinds(kinds, X_np, y_np)
     proportions = [check_proportion(p) for p in proportions]
     seeds = [check_seed(s) for s in seeds]
     methods = resolve_methods(methods)
@@ -148,20 +136,178 @@ def _parallel_config(backend):
     return joblib.parallel_config(backend=backend)
 
 
-def _cell(X, y, model, kind, proportion, seed, methods, epochs, batch_size, lr, device) -> pd.DataFrame:
+def _check_model_factory(model) -> None:
+    if isinstance(model, nn.Module) or not callable(model):
+        raise TypeError(
+            "model must build a fresh model for each cell of the grid: pass a class or a function, "
+            "e.g. model=lambda: LeNet(dropout=0.2), not a model instance."
+        )
+
+
+def _kinds(kinds, X: np.ndarray, y: np.ndarray) -> list:
+    """The hardness types asked for, checked against the data; by default every type that applies to it.
+
+    ``instance`` applies by default only to 10 classes, where its default rule (the digits') makes sense.
+    """
+    if kinds is None:
+        applies = ("both", "images" if X.ndim == 4 else "tabular")
+        table = hardness_types()
+        kinds = [
+            kind for kind in table.index
+            if table.loc[kind, "applies_to"] in applies and (kind != "instance" or y.max() == 9)
+        ]  # fmt: skip
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+    for kind in kinds:
+        check_kind(kind, X.shape)
+    return kinds
+
+
+def _run_cell(X, y, model, kind, proportion, seed, methods, settings):
+    """One cell of the grid: plant the hardness (seeded), build a fresh model after ``set_seed``, train once."""
     from trustml import set_seed
 
     planted = perturb(X, y, kind=kind, proportion=proportion, seed=seed)
     set_seed(seed)
     result = characterize(
         model(), torch.from_numpy(np.ascontiguousarray(planted.X)), torch.from_numpy(planted.y),
-        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, methods=methods, device=device,
+        seed=seed, methods=methods, **settings,
     )  # fmt: skip
+    return planted, result
+
+
+def _cell_table(planted, result, kind, proportion, seed) -> pd.DataFrame:
     table = result.evaluate(planted.mask).reset_index()
     table.insert(0, "seed", seed)
     table.insert(0, "proportion", proportion)
     table.insert(0, "kind", kind)
     return table
+
+
+def _cell(X, y, model, kind, proportion, seed, methods, epochs, batch_size, lr, device) -> pd.DataFrame:
+    settings = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "device": device}
+    planted, result = _run_cell(X, y, model, kind, proportion, seed, methods, settings)
+    return _cell_table(planted, result, kind, proportion, seed)
+
+
+class HardnessGrid:
+    """Perturb and characterise a dataset once per (hardness type, proportion), on demand, and keep the results.
+
+    Each cell follows :func:`benchmark`'s protocol (the same code runs it):
+    plant the hardness with :func:`perturb` (seeded), build a fresh model
+    after ``trustml.set_seed(seed)`` and train it once with
+    :func:`characterize`. :meth:`table` gives the numbers ``benchmark`` gives
+    for the same cells, and the cells' perturbed data and scores stay
+    available for pictures (:func:`trustml.widgets.hardness_type_explorer`).
+
+    Parameters
+    ----------
+    X, y : torch.Tensor or numpy.ndarray
+        Clean training data: images ``(N, C, H, W)`` in [0, 1] or rows ``(N, D)``, and labels.
+    model : callable
+        Builds a fresh, untrained model, e.g. ``lambda: LeNet(dropout=0.2)``.
+    kinds : sequence of str, optional
+        Hardness types; default every type of :func:`hardness_types` that
+        applies to the data (``instance`` only for 10 classes).
+    proportions : sequence of float, default (0.1, 0.3, 0.5)
+    epochs, batch_size, lr, seed, methods, device :
+        As in :func:`characterize`.
+
+    Attributes
+    ----------
+    kinds : list of str
+    proportions : list of float
+    methods : list of str
+    seconds : dict
+        ``(kind, proportion)`` -> seconds its perturbation and training took, for every cell run so far.
+
+    Examples
+    --------
+    >>> from trustml.data import load
+    >>> from trustml.hardness import HardnessGrid
+    >>> from trustml.models import MLP
+    >>> digits = load("digits").subset(200)
+    >>> grid = HardnessGrid(digits.X_train, digits.y_train, model=lambda: MLP(784, 10), kinds=["uniform"],
+    ...                     proportions=[0.2], epochs=3, methods=["aum", "loss"])
+    >>> noisy, result = grid.cell("uniform", 0.2)      # trains once; asking again returns the same objects
+    >>> grid.cell("uniform", 0.2)[1] is result
+    True
+    >>> list(grid.table()["method"])
+    ['aum', 'loss']
+    """
+
+    def __init__(
+        self,
+        X,
+        y,
+        *,
+        model,
+        kinds=None,
+        proportions=(0.1, 0.3, 0.5),
+        epochs: int = 10,
+        batch_size: int = 64,
+        lr: float = 1e-3,
+        seed: int = 0,
+        methods="all",
+        device=None,
+    ):
+        _check_model_factory(model)
+        self.X = np.ascontiguousarray(to_numpy(X, "X"))
+        self.y = check_labels(y, len(self.X), "y")
+        self.kinds = _kinds(kinds, self.X, self.y)
+        self.proportions = [check_proportion(p) for p in proportions]
+        if not self.kinds or not self.proportions:
+            raise ValueError("kinds and proportions must each hold at least one value.")
+        self.model = model
+        self.methods = resolve_methods(methods)
+        self.seed = check_seed(seed)
+        self.settings = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "device": device}
+        self.seconds = {}
+        self._cells = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"HardnessGrid({len(self.kinds)} hardness types x {len(self.proportions)} proportions, "
+            f"{len(self._cells)} cells run)"
+        )
+
+    def cell(self, kind: str, proportion: float):
+        """The perturbed data and its characterisation for one cell; trained on the first call only.
+
+        Returns
+        -------
+        tuple of (Perturbation, Characterization)
+        """
+        if kind not in self.kinds:
+            raise ValueError(f"Unknown hardness type {kind!r} for this grid; it has: {', '.join(self.kinds)}.")
+        proportion = check_proportion(proportion)
+        matches = [p for p in self.proportions if np.isclose(p, proportion)]
+        if not matches:
+            raise ValueError(f"proportion {proportion} is not in this grid; it has: {self.proportions}.")
+        key = (kind, matches[0])
+        if key not in self._cells:
+            start = time.perf_counter()
+            self._cells[key] = _run_cell(self.X, self.y, self.model, kind, key[1], self.seed, self.methods, self.settings)
+            self.seconds[key] = time.perf_counter() - start
+        return self._cells[key]
+
+    def run(self) -> HardnessGrid:
+        """Run every cell not run yet (kinds x proportions); returns ``self``."""
+        for kind in self.kinds:
+            for proportion in self.proportions:
+                self.cell(kind, proportion)
+        return self
+
+    def table(self) -> pd.DataFrame:
+        """Every cell's :func:`evaluate` table, tidy as :func:`benchmark`'s; runs the cells not run yet.
+
+        Columns: kind, proportion, seed, method, auroc, auprc, precision_at_k.
+        """
+        frames = [
+            _cell_table(*self.cell(kind, proportion), kind, proportion, self.seed)
+            for kind in self.kinds
+            for proportion in self.proportions
+        ]
+        return pd.concat(frames, ignore_index=True)[_COLUMNS]
 
 
 def plot_benchmark(table: pd.DataFrame, *, metric: str = "auroc", ax=None):

@@ -64,7 +64,7 @@ _METHODS = {
         "Agarwal et al. 2022",
         "mean over pixels of the std of the gradients over checkpoints, standardised per class",
     ),
-    "allsh": ("augmented pass", "Zhang & Plank 2022", "KL(softmax(x) || softmax(augmented x))"),
+    "allsh": ("augmented pass", "Zhang et al. 2022", "KL(softmax(x) || softmax(augmented x))"),
     "detector": (
         "training logits",
         "Jia et al. 2022 (learned detector)",
@@ -540,7 +540,10 @@ def conf_agree(probabilities) -> np.ndarray:
 
 
 def allsh(probabilities, augmented_probabilities) -> np.ndarray:
-    """Local sensitivity (ALLSH; Zhang & Plank, ACL 2022): ``KL(p(x) || p(augment(x)))``.
+    """Local sensitivity (ALLSH): ``KL(p(x) || p(augment(x)))``.
+
+    Zhang, Gong, Liu, He, Chen & Zhou, "ALLSH: Active Learning Guided by Local
+    Sensitivity and Hardness", Findings of NAACL 2022.
 
     How much the final model's softmax moves when the input is augmented
     (trustml's augmentation: horizontal flip, brightness, Gaussian noise,

@@ -14,10 +14,9 @@ from trustml.widgets.data_parameters import (
     trajectory_widget,
 )
 from trustml.widgets.fairness import threshold_explorer
-from trustml.widgets.hardness import HardnessGrid, data_map_explorer, hardness_type_explorer
+from trustml.widgets.hardness import data_map_explorer, hardness_type_explorer
 
 __all__ = [
-    "HardnessGrid",
     "ViewWidget",
     "category_grid_view",
     "category_grid_widget",

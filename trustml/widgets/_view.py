@@ -82,13 +82,15 @@ class ViewWidget(widgets.VBox):
 
     def redraw(self) -> None:
         """Call the view with the current values and show its result in :attr:`output`."""
+        from IPython import get_ipython
         from IPython.display import clear_output, display
 
         result = self.view(**self.values)
         parts = result if isinstance(result, tuple) else (result,)
-        with self.output:
-            clear_output(wait=True)
-            display(*parts)
+        if get_ipython() is not None:  # outside IPython there is nowhere to show it (display would print it)
+            with self.output:
+                clear_output(wait=True)
+                display(*parts)
         _close_figures(parts)
         self.result = result
         self.redraws += 1

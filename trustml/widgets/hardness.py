@@ -3,7 +3,7 @@
 Both are :class:`~trustml.widgets.ViewWidget` s over the pure views of
 :mod:`trustml.hardness` (:func:`~trustml.hardness.plot_data_map`,
 :func:`~trustml.hardness.plot_method_ranking`). The hardness-type explorer
-needs one training run per (hardness type, proportion); :class:`HardnessGrid`
+needs one training run per (hardness type, proportion); :class:`trustml.hardness.HardnessGrid`
 runs each once, on demand, and keeps the result, so moving back to a
 combination already seen redraws at once.
 """
@@ -11,22 +11,14 @@ combination already seen redraws at once.
 from __future__ import annotations
 
 import textwrap
-import time
 
 import ipywidgets as widgets
-import numpy as np
-import pandas as pd
-import torch
-from torch import nn
 
-from trustml.hardness import characterize, hardness_types, perturb, plot_data_map, plot_method_ranking
-from trustml.hardness._checks import check_labels, check_proportion, check_seed, to_numpy
-from trustml.hardness._methods import resolve_methods
-from trustml.hardness._perturb import check_kind
+from trustml.hardness import HardnessGrid, hardness_types, plot_data_map, plot_method_ranking
 from trustml.hardness._views import _check_result, _class_names
 from trustml.widgets._view import ViewWidget
 
-__all__ = ["HardnessGrid", "data_map_explorer", "hardness_type_explorer"]
+__all__ = ["data_map_explorer", "hardness_type_explorer"]
 
 _ALL_CLASSES = "all classes"
 _WIDE = {"description_width": "initial"}
@@ -107,152 +99,6 @@ def data_map_explorer(
     return ViewWidget(view, controls)
 
 
-class HardnessGrid:
-    """Perturb and characterise a dataset once per (hardness type, proportion), on demand, and keep the results.
-
-    Each cell follows :func:`trustml.hardness.benchmark`'s protocol: plant the
-    hardness with :func:`~trustml.hardness.perturb` (seeded), build a fresh
-    model after ``trustml.set_seed(seed)`` and train it once with
-    :func:`~trustml.hardness.characterize`. :meth:`table` gives the same
-    numbers ``benchmark`` would for the same cells, and the cells' scores stay
-    available for pictures (which ``benchmark`` does not keep).
-
-    Parameters
-    ----------
-    X, y : torch.Tensor or numpy.ndarray
-        Clean training data: images ``(N, C, H, W)`` in [0, 1] or rows ``(N, D)``, and labels.
-    model : callable
-        Builds a fresh, untrained model, e.g. ``lambda: LeNet(dropout=0.2)``.
-    kinds : sequence of str, optional
-        Hardness types; default every type of :func:`~trustml.hardness.hardness_types`
-        that applies to the data (``instance`` only for 10 classes).
-    proportions : sequence of float, default (0.1, 0.3, 0.5)
-    epochs, batch_size, lr, seed, methods, device :
-        As in :func:`~trustml.hardness.characterize`.
-
-    Attributes
-    ----------
-    kinds : list of str
-    proportions : list of float
-    seconds : dict
-        ``(kind, proportion)`` -> seconds its perturbation and training took, for every cell run so far.
-
-    Examples
-    --------
-    >>> from trustml.data import load
-    >>> from trustml.models import MLP
-    >>> from trustml.widgets import HardnessGrid
-    >>> digits = load("digits").subset(200)
-    >>> grid = HardnessGrid(digits.X_train, digits.y_train, model=lambda: MLP(784, 10), kinds=["uniform"],
-    ...                     proportions=[0.2], epochs=3, methods=["aum", "loss"])
-    >>> noisy, result = grid.cell("uniform", 0.2)      # trains once; asking again returns the same objects
-    >>> grid.cell("uniform", 0.2)[1] is result
-    True
-    >>> list(grid.table()["method"])
-    ['aum', 'loss']
-    """
-
-    def __init__(
-        self,
-        X,
-        y,
-        *,
-        model,
-        kinds=None,
-        proportions=(0.1, 0.3, 0.5),
-        epochs: int = 10,
-        batch_size: int = 64,
-        lr: float = 1e-3,
-        seed: int = 0,
-        methods="all",
-        device=None,
-    ):
-        if isinstance(model, nn.Module) or not callable(model):
-            raise TypeError(
-                "model must build a fresh model for each cell: pass a class or a function, "
-                "e.g. model=lambda: LeNet(dropout=0.2), not a model instance."
-            )
-        self.X = np.ascontiguousarray(to_numpy(X, "X"))
-        self.y = check_labels(y, len(self.X), "y")
-        if kinds is None:
-            applies = ("both", "images" if self.X.ndim == 4 else "tabular")
-            table = hardness_types()
-            kinds = [
-                kind for kind in table.index
-                if table.loc[kind, "applies_to"] in applies and (kind != "instance" or self.y.max() == 9)
-            ]  # fmt: skip
-        kinds = [kinds] if isinstance(kinds, str) else list(kinds)
-        for kind in kinds:
-            check_kind(kind, self.X.shape)
-        self.kinds = kinds
-        self.proportions = [check_proportion(p) for p in proportions]
-        if not self.kinds or not self.proportions:
-            raise ValueError("kinds and proportions must each hold at least one value.")
-        self.model = model
-        self.methods = resolve_methods(methods)
-        self.seed = check_seed(seed)
-        self.settings = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "device": device}
-        self.seconds = {}
-        self._cells = {}
-
-    def __repr__(self) -> str:
-        return (
-            f"HardnessGrid({len(self.kinds)} hardness types x {len(self.proportions)} proportions, "
-            f"{len(self._cells)} cells run)"
-        )
-
-    def cell(self, kind: str, proportion: float):
-        """The perturbed data and its characterisation for one cell; trained on the first call only.
-
-        Returns
-        -------
-        tuple of (Perturbation, Characterization)
-        """
-        from trustml import set_seed
-
-        if kind not in self.kinds:
-            raise ValueError(f"Unknown hardness type {kind!r} for this grid; it has: {', '.join(self.kinds)}.")
-        proportion = check_proportion(proportion)
-        matches = [p for p in self.proportions if np.isclose(p, proportion)]
-        if not matches:
-            raise ValueError(f"proportion {proportion} is not in this grid; it has: {self.proportions}.")
-        key = (kind, matches[0])
-        if key not in self._cells:
-            start = time.perf_counter()
-            planted = perturb(self.X, self.y, kind=kind, proportion=key[1], seed=self.seed)
-            set_seed(self.seed)
-            result = characterize(
-                self.model(), torch.from_numpy(np.ascontiguousarray(planted.X)), torch.from_numpy(planted.y),
-                seed=self.seed, methods=self.methods, **self.settings,
-            )  # fmt: skip
-            self._cells[key] = (planted, result)
-            self.seconds[key] = time.perf_counter() - start
-        return self._cells[key]
-
-    def run(self) -> HardnessGrid:
-        """Run every cell not run yet (kinds x proportions); returns ``self``."""
-        for kind in self.kinds:
-            for proportion in self.proportions:
-                self.cell(kind, proportion)
-        return self
-
-    def table(self) -> pd.DataFrame:
-        """Every cell's :func:`~trustml.hardness.evaluate` table, tidy as :func:`~trustml.hardness.benchmark`'s.
-
-        Runs the cells not run yet. Columns: kind, proportion, seed, method, auroc, auprc, precision_at_k.
-        """
-        frames = []
-        for kind in self.kinds:
-            for proportion in self.proportions:
-                planted, result = self.cell(kind, proportion)
-                frame = result.evaluate(planted.mask).reset_index()
-                frame.insert(0, "seed", self.seed)
-                frame.insert(0, "proportion", proportion)
-                frame.insert(0, "kind", kind)
-                frames.append(frame)
-        return pd.concat(frames, ignore_index=True)
-
-
 def hardness_type_explorer(grid: HardnessGrid, *, method: str = "aum", k: int = 12, class_names=None) -> ViewWidget:
     """Pick a hardness type and a proportion; see how every method ranks the perturbed samples.
 
@@ -266,7 +112,7 @@ def hardness_type_explorer(grid: HardnessGrid, *, method: str = "aum", k: int = 
 
     Parameters
     ----------
-    grid : HardnessGrid
+    grid : trustml.hardness.HardnessGrid
     method : str, default "aum"
         The method shown first.
     k : int, default 12
@@ -281,7 +127,8 @@ def hardness_type_explorer(grid: HardnessGrid, *, method: str = "aum", k: int = 
     --------
     >>> from trustml.data import load
     >>> from trustml.models import MLP
-    >>> from trustml.widgets import HardnessGrid, hardness_type_explorer
+    >>> from trustml.hardness import HardnessGrid
+    >>> from trustml.widgets import hardness_type_explorer
     >>> digits = load("digits").subset(200)
     >>> grid = HardnessGrid(digits.X_train, digits.y_train, model=lambda: MLP(784, 10),
     ...                     kinds=["uniform", "zoom_shift"], proportions=[0.2], epochs=3, methods=["aum", "loss"])
