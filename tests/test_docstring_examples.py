@@ -16,6 +16,7 @@ MODULES = sorted(m.name for m in pkgutil.walk_packages(trustml.__path__, "trustm
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
+@pytest.mark.filterwarnings("ignore::trustml.data.DataNotice")  # offline, load("mnist") says it uses digits
 @pytest.mark.parametrize("name", ["trustml", *MODULES])
 def test_docstring_examples_run(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=FLAGS)
