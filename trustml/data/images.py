@@ -187,6 +187,8 @@ def read_idx(path: Path) -> np.ndarray:
     shape = tuple(int(d) for d in np.frombuffer(data, dtype=">i4", count=ndim, offset=4))
     if min(shape) < 0:
         raise DataIntegrityError(path, f"is corrupt: its header declares a negative dimension {shape}")
+    if min(shape) == 0:  # no data; and numpy cannot even shape e.g. (0, 2**21, 2**21, 2**21)
+        raise DataIntegrityError(path, f"is empty: its header declares a dimension of length 0 {shape}")
     dtype = np.dtype(_IDX_DTYPES[data[2]])
     expected = math.prod(shape) * dtype.itemsize
     if len(data) - offset != expected:
