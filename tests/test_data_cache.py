@@ -383,7 +383,7 @@ def test_meps_hash_is_recorded_at_download_and_checked_after(data_dir, fake_down
     assert cache_status("meps19").state == "verified"
     monkeypatch.setenv("TRUSTML_OFFLINE", "1")
     damage(data_dir / "meps19" / "h181ssp.zip", at=300)
-    with pytest.warns(DataNotice, match=r"'german_credit' in place of 'meps19'.*h181ssp.zip fails its checksum"):
+    with pytest.warns(DataNotice, match=r"'german_credit_age' in place of 'meps19'.*h181ssp.zip fails its checksum"):
         load("meps19")
 
 

