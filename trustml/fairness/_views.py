@@ -396,12 +396,12 @@ class ExplorerFigure:
             for i, name in enumerate(state.names)
         ]
         rates_ax.set_xticks(x, _RATES)
-        rates_ax.set_ylim(0, 1.15)
+        rates_ax.set_ylim(0, 1.5)  # room above a rate of 1 for the legend
         rates_ax.set_yticks([0, 0.5, 1])
         rates_ax.set_ylabel("rate")
         rates_ax.set_xlabel("per group")
         rates_ax.set_title("rates by group", fontsize="medium")
-        self.rates_legend = rates_ax.legend(fontsize="small", loc="upper right", ncols=2)
+        self.rates_legend = rates_ax.legend(fontsize="small", loc="upper right")  # one column: labels are long
 
         curve_ax.plot(disparate_impact_gap(state.curve["disp_imp"].to_numpy()), state.curve["bal_acc"],
                       color="0.6", lw=1, label="one threshold for all")
