@@ -22,6 +22,13 @@ def episode(stem):
     return nbformat.read(default_episodes_dir() / f"{stem}.ipynb", as_version=4)
 
 
+def run_code_cells(nb, namespace, name):
+    """Run the notebook's non-empty code cells, in order, in ``namespace``."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.strip():
+            exec(compile(cell.source, f"<{name}>", "exec"), namespace)
+
+
 def solutions(nb):
     """The Python code blocks inside the collapsed solutions."""
     blocks = []
@@ -42,9 +49,7 @@ def run_solution(code, namespace):
 def ep05():
     nb = episode("05-model-evaluation-and-fairness")
     namespace = {}
-    for cell in nb.cells:
-        if cell.cell_type == "code" and cell.source.strip():
-            exec(compile(cell.source, "<episode 05>", "exec"), namespace)
+    run_code_cells(nb, namespace, "episode 05")
     leak_fix, lender = solutions(nb)
     run_solution(leak_fix, namespace)
     namespace["exercise4"] = run_solution(lender, namespace)
@@ -150,9 +155,7 @@ def ep06_offline(tmp_path_factory):
     ):
         patch.setenv("TRUSTML_DATA", str(tmp_path_factory.mktemp("data")))
         patch.setenv("TRUSTML_OFFLINE", "1")
-        for cell in nb.cells:
-            if cell.cell_type == "code" and cell.source.strip():
-                exec(compile(cell.source, "<episode 06>", "exec"), namespace)
+        run_code_cells(nb, namespace, "episode 06")
     plt.close("all")
     return namespace
 
