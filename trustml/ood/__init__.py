@@ -11,7 +11,8 @@ Carpentries lesson's tools, generalised to any number of ID classes:
 :func:`threshold_sweep` and :func:`best_thresholds`. Views:
 :func:`plot_score_densities`, :func:`plot_pca`, :func:`plot_tsne`,
 :func:`plot_threshold_sweep`, :func:`plot_ood_confusion_matrix` and
-:func:`threshold_view` (behind ``trustml.widgets.ood_threshold_explorer``).
+:func:`threshold_view` (behind ``trustml.widgets.ood_threshold_explorer``) and :func:`split_view`
+(behind ``trustml.widgets.ood_class_picker``).
 
 Every OOD score that trustml returns means **higher = more OOD**, as in
 pytorch-ood, and OOD samples are labelled -1 (pytorch-ood: labels < 0).
@@ -39,6 +40,7 @@ from trustml.ood._views import (
     plot_threshold_sweep,
     plot_tsne,
     rates_at,
+    split_view,
     threshold_view,
 )
 
@@ -59,6 +61,7 @@ __all__ = [
     "plot_threshold_sweep",
     "plot_tsne",
     "rates_at",
+    "split_view",
     "threshold_sweep",
     "threshold_view",
 ]

@@ -18,6 +18,7 @@ __all__ = [
     "plot_threshold_sweep",
     "plot_tsne",
     "rates_at",
+    "split_view",
     "threshold_view",
 ]
 
@@ -151,9 +152,10 @@ def plot_pca(data, *, fit_on=None, max_points=None, seed=0, title=None, ax=None)
     ----------
     data : mapping of str to array-like
         ``{label: samples}`` (images or feature rows, flattened).
-    fit_on : str, optional
-        The group the PCA is fitted on (default: the first; usually the ID
-        training data); the others are projected.
+    fit_on : str or array-like, optional
+        What the PCA is fitted on: a group's name, or samples of their own
+        (default: the first group; usually the ID training data). Every group
+        is then projected.
     max_points : int, optional
         Draw at most this many points per group (a random sample).
     seed : int, default 0
@@ -176,13 +178,19 @@ def plot_pca(data, *, fit_on=None, max_points=None, seed=0, title=None, ax=None)
     from sklearn.decomposition import PCA
 
     groups = _groups(data, "data", check=_flatten)
-    fit_on = next(iter(groups)) if fit_on is None else str(fit_on)
-    if fit_on not in groups:
-        raise ValueError(f"fit_on={fit_on!r} is not one of the groups {list(groups)}.")
-    widths = {g.shape[1] for g in groups.values()}
+    if fit_on is None or isinstance(fit_on, str):
+        name = next(iter(groups)) if fit_on is None else fit_on
+        if name not in groups:
+            raise ValueError(f"fit_on={name!r} is not one of the groups {list(groups)}.")
+        fit_data = groups[name]
+        fit_on = name
+    else:
+        fit_data = _flatten(fit_on, "fit_on")
+        fit_on = f"{len(fit_data)} samples"
+    widths = {g.shape[1] for g in groups.values()} | {fit_data.shape[1]}
     if len(widths) > 1:
         raise ValueError(f"every group must have the same number of features, got {sorted(widths)}.")
-    pca = PCA(n_components=2, random_state=seed).fit(groups[fit_on])
+    pca = PCA(n_components=2, random_state=seed).fit(fit_data)
     rng = np.random.default_rng(seed)
     points = {name: pca.transform(_sample(values, max_points, rng)) for name, values in groups.items()}
     ax = _axes(ax, (6, 4.5))
@@ -492,3 +500,72 @@ def threshold_view(labels, scores, predictions, *, threshold=None, class_names=N
     """
     return ThresholdFigure(labels, scores, predictions, class_names=class_names, score_name=score_name,
                            threshold=threshold, thresholds=thresholds).figure
+
+
+def split_view(split, *, max_iter: int = 200, max_points: int = 300, seed: int = 0):
+    """How separable an ID/OOD split is for a linear model: PCA of the pixels and a logistic regression's softmax.
+
+    Fits scikit-learn's ``LogisticRegression`` on the ID training images'
+    pixels and draws, left, the PCA of the ID training images (by class) and
+    the OOD images and, right, the densities of the max-softmax OOD score
+    (minus the top probability) of the ID test and the OOD images, with the
+    AUROC and FPR95 in the title. This is the view of
+    ``trustml.widgets.ood_class_picker``.
+
+    Parameters
+    ----------
+    split : IDOODSplit
+    max_iter : int, default 200
+        Iterations of the logistic regression's solver.
+    max_points : int, default 300
+        At most this many points per group in the PCA.
+    seed : int, default 0
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from trustml.data import load
+    >>> from trustml.ood import id_ood_split, split_view
+    >>> figure = split_view(id_ood_split(load("digits"), ["0", "1"], ["5"]))
+    >>> len(figure.axes)
+    2
+    """
+    import warnings
+
+    import matplotlib.pyplot as plt
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    from trustml.ood._metrics import metrics
+    from trustml.ood._split import IDOODSplit
+
+    if not isinstance(split, IDOODSplit):
+        raise TypeError(f"split must be what id_ood_split returns, got {type(split).__name__}.")
+
+    def flat(X):
+        return X.reshape(len(X), -1).numpy()
+
+    if split.num_classes < 2:
+        raise ValueError(f"a classifier needs at least two ID classes, got {split.id_names}: add one to id_classes.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a capped solver is fine for a look
+        model = LogisticRegression(max_iter=max_iter).fit(flat(split.X_train), split.y_train.numpy())
+    id_scores = -model.predict_proba(flat(split.X_test)).max(axis=1)
+    ood_scores = -model.predict_proba(flat(split.X_ood)).max(axis=1)
+    result = metrics(id_scores, ood_scores)
+    figure, (pca_ax, density_ax) = plt.subplots(1, 2, figsize=(12, 4.2))
+    groups = {f"ID: {name}": flat(split.X_train[split.y_train == k]) for k, name in enumerate(split.id_names)}
+    groups[f"OOD: {', '.join(split.ood_names)}"] = flat(split.X_ood)
+    plot_pca(groups, fit_on=flat(split.X_train), max_points=max_points, seed=seed, ax=pca_ax)
+    pca_ax.set_title("PCA of the pixels (fitted on the ID training images)", fontsize="medium")
+    plot_score_densities({"ID test": id_scores, "OOD": ood_scores}, xlabel="- max softmax probability",
+                         ax=density_ax)
+    density_ax.set_title(
+        f"Logistic regression: AUROC {result['auroc']:.3f}, FPR95 {result['fpr95']:.3f} "
+        f"(ID test accuracy {model.score(flat(split.X_test), split.y_test.numpy()):.3f})", fontsize="medium",
+    )
+    figure.tight_layout()
+    return figure

@@ -15,6 +15,7 @@ from trustml.widgets.data_parameters import (
 )
 from trustml.widgets.fairness import threshold_explorer
 from trustml.widgets.hardness import data_map_explorer, hardness_type_explorer
+from trustml.widgets.ood import ood_class_picker, ood_threshold_explorer
 
 __all__ = [
     "ViewWidget",
@@ -22,6 +23,8 @@ __all__ = [
     "category_grid_widget",
     "data_map_explorer",
     "hardness_type_explorer",
+    "ood_class_picker",
+    "ood_threshold_explorer",
     "threshold_explorer",
     "trajectory_view",
     "trajectory_widget",
