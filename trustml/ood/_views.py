@@ -23,6 +23,17 @@ __all__ = [
 ]
 
 _METRIC_COLOURS = {"precision": "tab:green", "recall": "tab:blue", "f1": "tab:red"}
+_ID_COLOURS = ["tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:cyan", "tab:olive", "tab:pink"]
+_OOD_COLOURS = ["tab:red", "darkred", "salmon", "black", "tab:gray"]
+
+
+def _colours(names) -> dict:
+    """ID groups in blues, greens, ...; groups whose name starts with "OOD" in reds (the course's convention)."""
+    ood = [n for n in names if n.lower().startswith("ood")]
+    ids = [n for n in names if n not in ood]
+    colours = {n: _ID_COLOURS[i % len(_ID_COLOURS)] for i, n in enumerate(ids)}
+    colours.update({n: _OOD_COLOURS[i % len(_OOD_COLOURS)] for i, n in enumerate(ood)})
+    return colours
 _GRID = 400
 
 
@@ -97,15 +108,15 @@ def plot_score_densities(scores, *, threshold=None, xlabel="OOD score (higher = 
     groups = _groups(scores, "scores", check=check_scores)
     ax = _axes(ax, (7, 3.5))
     grid = _score_grid(groups)
+    colours = _colours(groups)
     for name, values in groups.items():
         density = _density_curve(values, grid)
         label = f"{name} ({len(values)})"
         if density is None:
-            line = ax.axvline(values[0] if len(values) else np.nan, lw=2, label=label)
-            line.set_linestyle(":")
+            ax.axvline(values[0], lw=2, ls=":", color=colours[name], label=label)
             continue
-        (line,) = ax.plot(grid, density, lw=2, label=label)
-        ax.fill_between(grid, density, alpha=0.2, color=line.get_color())
+        ax.plot(grid, density, lw=2, label=label, color=colours[name])
+        ax.fill_between(grid, density, alpha=0.2, color=colours[name])
     if threshold is not None:
         ax.axvline(float(threshold), color="black", ls="--", lw=1.5, label=f"threshold {float(threshold):.3g}")
     ax.set_xlabel(xlabel)
@@ -128,10 +139,11 @@ def _flatten(values, what: str) -> np.ndarray:
 
 
 def _scatter(ax, points_by_group: dict, *, alpha=0.4):
-    for name, points in points_by_group.items():
-        ood = name.lower().startswith("ood")
+    colours = _colours(points_by_group)
+    for name, points in sorted(points_by_group.items(), key=lambda item: item[0].lower().startswith("ood")):
+        ood = name.lower().startswith("ood")  # drawn last, on top
         ax.scatter(points[:, 0], points[:, 1], s=14 if ood else 10, alpha=0.8 if ood else alpha, label=name,
-                   edgecolors="k" if ood else "none", linewidths=0.4)
+                   color=colours[name], edgecolors="k" if ood else "none", linewidths=0.4)
     ax.legend(fontsize="small", markerscale=1.5)
 
 
