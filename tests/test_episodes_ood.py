@@ -158,9 +158,101 @@ def test_ep13_exercise3_the_hardest_ood_digits(ep13):
     assert all(result[d][1] > 0.95 for d in hardest)
 
 
+# --- episode 14: energy -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ep14(tmp_path_factory):
+    return run_episode_cells("14-ood-detection-energy", tmp_path_factory)
+
+
+def test_ep14_setting(ep14):
+    nb, ns = ep14
+    assert ns["source"].name == "digits" and ns["id_names"] == ["0", "1", "2", "3", "4"]
+    assert ns["split"].ood_names == ["5", "6", "7", "8", "9"] and len(ns["X_far"]) > 150
+    assert ns["history"].val_accuracy[-1] > 0.95
+
+
+def test_ep14_mean_scores_are_lowest_for_the_id_images(ep14):
+    _, ns = ep14
+    for by_set in ns["scores"].values():  # "for both scores the ID images are lowest"
+        assert by_set["ID test"].mean() < min(by_set["near OOD"].mean(), by_set["far OOD"].mean())
+
+
+def test_ep14_the_photos_are_far_from_the_digits_in_feature_space(ep14):
+    _, ns = ep14
+    train = torch.from_numpy(ns["features"](ns["split"].X_train))
+
+    def nearest(X):
+        return torch.cdist(torch.from_numpy(ns["features"](X)), train).min(dim=1).values.median()
+
+    # "The photos (black) form clusters of their own, apart from the digits: in feature space they are far from
+    #  the training data"
+    assert nearest(ns["X_far"]) > nearest(ns["split"].X_ood) > nearest(ns["split"].X_test)
+
+
+def energy_softmax_claims(comparison):
+    """The sentences of "Softmax and energy side by side" (held for the episode's seed and, where said, others)."""
+    c = comparison
+    for ood_set in ["near OOD", "far OOD"]:  # "lets fewer OOD images through ... on both OOD sets"
+        assert c.loc[(ood_set, "energy"), "fpr95_in"] < c.loc[(ood_set, "softmax"), "fpr95_in"]
+
+
+def test_ep14_energy_against_softmax(ep14):
+    _, ns = ep14
+    c = ns["comparison"]
+    energy_softmax_claims(c)
+    gain = c["fpr95_in"].xs("softmax", level="score") - c["fpr95_in"].xs("energy", level="score")
+    assert 0.15 < gain["near OOD"] < 0.25  # "by about a fifth of the OOD images on the near-OOD digits"
+    assert 0.03 < gain["far OOD"] < 0.1  # "by several points on the photos"
+    auroc = c["auroc"].unstack("score")
+    assert auroc.loc["near OOD", "energy"] > auroc.loc["near OOD", "softmax"]  # "higher ... on the near-OOD digits"
+    assert abs(auroc.loc["far OOD", "energy"] - auroc.loc["far OOD", "softmax"]) < 0.03  # "about the same"
+    fpr95 = c["fpr95"].unstack("score")
+    assert abs(fpr95.loc["near OOD", "energy"] - fpr95.loc["near OOD", "softmax"]) < 0.05  # "close ... on the digits"
+    assert (fpr95.loc["far OOD"] > 0.8).all()  # "very high for both on the photos"
+    assert (auroc.loc["far OOD"] < auroc.loc["near OOD"] - 0.15).all()  # "far below those on the near-OOD digits"
+
+
+def test_ep14_the_ordering_of_fpr95_in_holds_for_another_seed(ep14):
+    """"the ordering of the fpr95_ins held in the runs we tried": the episode's recipe with seed 1."""
+    import pandas as pd
+
+    from trustml import set_seed
+    from trustml.models import LeNet
+    from trustml.ood import OODDetector, metrics
+    from trustml.training import fit
+
+    _, ns = ep14
+    split = ns["split"]
+    set_seed(1)
+    model = LeNet(num_classes=5)
+    fit(model, split.X_train, split.y_train, epochs=10, batch_size=64, lr=1e-3, seed=1, progress=False)
+    rows = {}
+    for method in ["softmax", "energy"]:
+        detector = OODDetector(method, model)
+        id_scores = detector.scores(split.X_test)
+        for ood_set, X in [("near OOD", split.X_ood), ("far OOD", ns["X_far"])]:
+            rows[(ood_set, method)] = metrics(id_scores, detector.scores(X))
+    energy_softmax_claims(pd.DataFrame(rows).T)
+
+
+def test_ep14_exercises(ep14):
+    _, ns = ep14
+    t = ns["pd"].DataFrame(ns["temperature_rows"]).T
+    energy, softmax = t.xs("energy", level=1), t.xs("softmax", level=1)
+    # "the energy's AUROC hardly moves between T = 0.5 and T = 2 (about 0.92) and drops at T = 10"
+    assert energy.loc[[0.5, 1, 2], "auroc"].round(2).eq(0.92).all() and energy.loc[10, "auroc"] < 0.9
+    # "The softmax score gets better as T grows, and at T = 10 beats the energy at T = 1 on the AUROC"
+    assert softmax["auroc"].is_monotonic_increasing and softmax.loc[10, "auroc"] > energy.loc[1, "auroc"]
+    # exercise 3: "With two classes the two scores come out nearly the same"
+    two = ns["pd"].DataFrame(ns["two_class"])
+    assert (two["energy"] - two["softmax"]).abs().max() < 0.01
+
+
 def test_ood_episodes_link_only_to_existing_episodes_or_ours():
     existing = {int(p.name[:2]) for p in default_episodes_dir().glob("[0-9][0-9]-*.ipynb")} | {12, 13, 14, 15}
-    for stem in ["13-ood-detection-softmax"]:
+    for stem in ["13-ood-detection-softmax", "14-ood-detection-energy"]:
         text = markdown(episode(stem))
         for number in re.findall(r"[Ee]pisode (\d+)", text):
             assert int(number) in existing, f"{stem} mentions episode {number}"

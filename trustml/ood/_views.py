@@ -24,7 +24,7 @@ __all__ = [
 
 _METRIC_COLOURS = {"precision": "tab:green", "recall": "tab:blue", "f1": "tab:red"}
 _ID_COLOURS = ["tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:cyan", "tab:olive", "tab:pink"]
-_OOD_COLOURS = ["tab:red", "darkred", "salmon", "black", "tab:gray"]
+_OOD_COLOURS = ["tab:red", "black", "darkorange", "tab:gray", "salmon"]
 
 
 def _colours(names) -> dict:
@@ -143,8 +143,8 @@ def _scatter(ax, points_by_group: dict, *, alpha=0.4):
     for name, points in sorted(points_by_group.items(), key=lambda item: item[0].lower().startswith("ood")):
         ood = name.lower().startswith("ood")  # drawn last, on top
         ax.scatter(points[:, 0], points[:, 1], s=14 if ood else 10, alpha=0.8 if ood else alpha, label=name,
-                   color=colours[name], edgecolors="k" if ood else "none", linewidths=0.4)
-    ax.legend(fontsize="small", markerscale=1.5)
+                   color=colours[name], edgecolors="white" if ood else "none", linewidths=0.4)
+    ax.legend(fontsize="small", markerscale=1.5, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
 
 
 def _sample(array: np.ndarray, limit, rng) -> np.ndarray:
@@ -158,7 +158,7 @@ def plot_pca(data, *, fit_on=None, max_points=None, seed=0, title=None, ax=None)
 
     PCA is linear, like a logistic regression on pixels: what overlaps here
     overlaps for such a model too. Groups whose name starts with ``"OOD"`` are
-    drawn on top with black edges.
+    drawn on top, in red (then black, orange, ...); ID groups in blue, green, ...
 
     Parameters
     ----------
@@ -205,7 +205,7 @@ def plot_pca(data, *, fit_on=None, max_points=None, seed=0, title=None, ax=None)
     pca = PCA(n_components=2, random_state=seed).fit(fit_data)
     rng = np.random.default_rng(seed)
     points = {name: pca.transform(_sample(values, max_points, rng)) for name, values in groups.items()}
-    ax = _axes(ax, (6, 4.5))
+    ax = _axes(ax, (7.5, 4.5))
     _scatter(ax, points)
     ax.set_xlabel("first principal component")
     ax.set_ylabel("second principal component")
@@ -258,7 +258,7 @@ def plot_tsne(data, *, perplexity=30.0, max_points=400, seed=0, title=None, ax=N
     embedded = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(stacked)
     bounds = np.cumsum([0, *(len(v) for v in sampled.values())])
     points = {name: embedded[a:b] for name, a, b in zip(sampled, bounds[:-1], bounds[1:])}
-    ax = _axes(ax, (6, 4.5))
+    ax = _axes(ax, (7.5, 5))
     _scatter(ax, points)
     ax.set_xticks([])
     ax.set_yticks([])
