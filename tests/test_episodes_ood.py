@@ -250,9 +250,83 @@ def test_ep14_exercises(ep14):
     assert (two["energy"] - two["softmax"]).abs().max() < 0.01
 
 
+# --- episode 15: distance-based -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ep15(tmp_path_factory):
+    return run_episode_cells("15-ood-detection-distance-based", tmp_path_factory)
+
+
+def test_ep15_trains_the_model_of_episode_14(ep14, ep15):
+    _, ns14 = ep14
+    _, ns15 = ep15
+    # "The recipe of episode 14 (same seed, same numbers)"
+    for a, b in zip(ns14["model"].parameters(), ns15["model"].parameters()):
+        assert torch.equal(a.cpu(), b.cpu())
+    assert ns15["train_features"].shape == (721, 84)  # "about 720 training images"; "84 features"
+
+
+def test_ep15_exercise1_is_the_detectors_score(ep15):
+    _, ns = ep15
+    np.testing.assert_allclose(ns["my_mahalanobis"], ns["maha_scores"]["ID test"], rtol=1e-3)
+
+
+def test_ep15_mahalanobis_finds_the_photos_not_the_unseen_digits(ep15):
+    _, ns = ep15
+    from trustml.ood import metrics
+
+    near = metrics(ns["maha_scores"]["ID test"], ns["maha_scores"]["near OOD"])
+    far = metrics(ns["maha_scores"]["ID test"], ns["maha_scores"]["far OOD"])
+    assert far["auroc"] > 0.99 and near["auroc"] < far["auroc"] - 0.1  # "almost perfectly"; "overlap ... much more"
+    # "the photos' scores are typically about ten times those of the ID images"
+    assert 6 < np.median(ns["maha_scores"]["far OOD"]) / np.median(ns["maha_scores"]["ID test"]) < 14
+
+
+def test_ep15_exercise2_shrinkage(ep15):
+    _, ns = ep15
+    t = ns["pd"].DataFrame(ns["shrinkage_rows"]).T.sort_index()
+    full_lw, full_emp = t.loc[(721, "ledoit-wolf")], t.loc[(721, "empirical")]
+    few_lw, few_emp = t.loc[(60, "ledoit-wolf")], t.loc[(60, "empirical")]
+    # "With all 721 training images the two estimates give nearly the same numbers: ... a shrinkage of only about 0.01"
+    assert (full_lw["auroc"] - full_emp["auroc"]).abs().max() < 0.01
+    assert round(ns["mahalanobis"].covariance_.shrinkage_, 2) == 0.01
+    # "The plain estimate then does much worse on both sets (on the near-OOD digits an AUROC of about 0.66 against
+    #  0.84), while Ledoit-Wolf, now shrinking by about 0.1, loses little against its fit on all images."
+    assert (few_emp["auroc"] < few_lw["auroc"] - 0.04).all()
+    assert round(few_emp.loc["near OOD", "auroc"], 2) == 0.66 and round(few_lw.loc["near OOD", "auroc"], 2) == 0.84
+    assert (full_lw["auroc"] - few_lw["auroc"]).max() < 0.05
+    assert ns["train_features"].std(axis=0).min() == 0  # "some features never vary"
+
+
+def test_ep15_exercise3_number_of_neighbours(ep15):
+    _, ns = ep15
+    t = ns["pd"].DataFrame(ns["k_rows"]).T["auroc"].unstack()
+    # "a smaller k is better on both sets: k = 1 to 20 beat k = 50, and k = 200 is worse than chance"
+    assert (t.loc[[1, 5, 20]] > t.loc[50]).all().all()
+    assert (t.loc[200] < 0.5).all()
+    assert np.bincount(ns["train_labels"]).max() < 200 and round(np.bincount(ns["train_labels"]).mean()) == 144
+
+
+def test_ep15_all_methods_side_by_side(ep15):
+    _, ns = ep15
+    auroc = ns["all_methods"]["auroc"].unstack("OOD set")
+    fpr_in = ns["all_methods"]["fpr95_in"].unstack("OOD set")
+    # far OOD: "Mahalanobis and ViM find the photos almost perfectly (AUROC near 1, no photo let through ...);
+    #  KNN with k = 50 sits in between ..., and the logit scores stay poor."
+    assert (auroc.loc[["mahalanobis", "vim"], "far OOD"] > 0.99).all()
+    assert (fpr_in.loc[["mahalanobis", "vim"], "far OOD"] == 0).all()
+    assert auroc.loc[["softmax", "energy"], "far OOD"].max() < auroc.loc["knn", "far OOD"] < 0.99
+    # near OOD: "no method comes near perfect, and the feature-based scores are not better than the energy here"
+    assert auroc["near OOD"].max() < 0.95
+    assert auroc.loc[["mahalanobis", "knn"], "near OOD"].max() <= auroc.loc["energy", "near OOD"]
+    # the same numbers as episode 14 for the logit scores
+    assert auroc.loc["energy", "near OOD"] > auroc.loc["softmax", "near OOD"]
+
+
 def test_ood_episodes_link_only_to_existing_episodes_or_ours():
     existing = {int(p.name[:2]) for p in default_episodes_dir().glob("[0-9][0-9]-*.ipynb")} | {12, 13, 14, 15}
-    for stem in ["13-ood-detection-softmax", "14-ood-detection-energy"]:
+    for stem in ["13-ood-detection-softmax", "14-ood-detection-energy", "15-ood-detection-distance-based"]:
         text = markdown(episode(stem))
         for number in re.findall(r"[Ee]pisode (\d+)", text):
             assert int(number) in existing, f"{stem} mentions episode {number}"
