@@ -447,10 +447,10 @@ class ThresholdFigure:
         self.sweep_line = sweep_ax.axvline(start, color="black", ls="--", lw=1.5)
         self.note = self.figure.text(0.5, 0.955, "", ha="center", fontsize="medium")
         self._background = None
-        self.update(start)
+        self.update(threshold=start)
 
-    def update(self, threshold) -> ThresholdFigure:
-        """Move the threshold: recount the confusion matrix, move the lines, rewrite the metrics."""
+    def update(self, *, threshold) -> ThresholdFigure:
+        """Move the threshold: recount the confusion matrix, move the lines, rewrite the metrics; returns ``self``."""
         threshold = float(threshold)
         self.threshold = threshold
         self.matrix = ood_confusion_matrix(self.labels, self.scores, self.predictions, threshold=threshold,

@@ -72,7 +72,7 @@ def ood_threshold_explorer(labels, scores, predictions, *, class_names=None, sco
     def view(threshold):
         from IPython.display import Image
 
-        return Image(figure.update(threshold).png(), format="png")
+        return Image(figure.update(threshold=threshold).png(), format="png")
 
     explorer = ViewWidget(view, {"threshold": slider})
     explorer.figure = figure
@@ -97,7 +97,8 @@ def ood_class_picker(dataset, *, id_classes, ood_classes, view=None) -> ViewWidg
     trustml.widgets.ViewWidget
         Controls ``id_classes`` and ``ood_classes`` (``SelectMultiple``, by
         name); ``.split`` is the last valid split. A choice that is not a
-        valid split (a class in both lists, an empty list) shows what is wrong
+        valid split (a class in both lists, an empty list), or that the view
+        cannot draw (one ID class for a classifier), shows what is wrong
         instead of a figure.
 
     Examples
@@ -151,4 +152,7 @@ class _ClassPicker(ViewWidget):
         except ValueError as err:
             return _Message(f"Not a valid split: {err}")
         self.split = split
-        return self.draw(split)
+        try:
+            return self.draw(split)
+        except ValueError as err:  # e.g. the default view's classifier needs two ID classes
+            return _Message(f"Cannot draw this split: {err}")

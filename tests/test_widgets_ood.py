@@ -1,0 +1,59 @@
+"""The OOD widgets: moving each control changes what is drawn."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np
+import pytest
+
+from trustml.data import load
+from trustml.widgets import ood_class_picker, ood_threshold_explorer
+
+
+def test_threshold_explorer_slider_redraws_the_matrix_lines_and_metrics():
+    rng = np.random.default_rng(0)
+    labels = np.r_[rng.integers(0, 2, 60), -np.ones(30, int)]
+    scores = np.r_[rng.normal(0, 1, 60), rng.normal(2, 1, 30)]
+    predictions = np.where(labels >= 0, labels, 1)
+    w = ood_threshold_explorer(labels, scores, predictions, class_names=["a", "b"], score_name="energy")
+    slider = w.controls["threshold"]
+    assert slider.min == scores.min() and slider.max == scores.max() and w.redraws == 1
+    assert slider.value == pytest.approx(w.figure.threshold)
+    before = (w.figure.matrix.copy(), w.figure.note.get_text(), w.result.data)
+    slider.value = slider.min + 0.25 * (slider.max - slider.min)
+    assert w.redraws == 2
+    assert not w.figure.matrix.equals(before[0]) and w.figure.note.get_text() != before[1]
+    assert w.result.data != before[2]  # a new frame
+    assert w.figure.density_line.get_xdata()[0] == pytest.approx(slider.value)
+    assert slider.description == "threshold on the energy"
+
+
+def test_class_picker_each_picker_resplits_and_redraws():
+    seen = []
+
+    def view(split):
+        seen.append((split.id_names, split.ood_names))
+        return f"{split.id_names} vs {split.ood_names}"
+
+    picker = ood_class_picker(load("digits"), id_classes=[0, 1], ood_classes=["5"], view=view)
+    assert picker.result == "['0', '1'] vs ['5']" and list(picker.controls["id_classes"].options)[:2] == ["0", "1"]
+    picker.controls["ood_classes"].value = ("7", "8")
+    assert picker.result == "['0', '1'] vs ['7', '8']" and picker.split.ood_names == ["7", "8"]
+    picker.controls["id_classes"].value = ("0", "1", "2")
+    assert picker.result == "['0', '1', '2'] vs ['7', '8']" and picker.split.num_classes == 3
+    picker.controls["id_classes"].value = ("0", "7")  # 7 is OOD too: explained, the last split kept
+    assert picker.result.startswith("Not a valid split: ['7'] in both id_classes and ood_classes")
+    assert picker.split.id_names == ["0", "1", "2"] and len(seen) == 3
+
+
+def test_class_picker_default_view_and_bad_arguments():
+    picker = ood_class_picker(load("digits"), id_classes=["0", "1"], ood_classes=["5"])
+    assert len(picker.result.axes) == 2
+    picker.controls["ood_classes"].value = ("7",)
+    assert "OOD: 7" in [c.get_label() for c in picker.result.axes[0].collections]
+    picker.controls["id_classes"].value = ("9",)  # a classifier needs two classes: said, not raised
+    assert picker.result.startswith("Cannot draw this split: a classifier needs at least two ID classes")
+    with pytest.raises(ValueError, match="Unknown class 'seven' in ood_classes"):
+        ood_class_picker(load("digits"), id_classes=["0"], ood_classes=["seven"])
+    with pytest.raises(TypeError, match="view must be a function"):
+        ood_class_picker(load("digits"), id_classes=["0"], ood_classes=["5"], view="pca")
