@@ -19,6 +19,7 @@ from trustml.explain._cam_checks import RandomizationCheck, randomization_check,
 from trustml.explain._cam_views import CAMFigure, cam_view, plot_cams, plot_randomization_check
 from trustml.explain._cluttered import MARKER_COLOURS, ClutteredDigits, make_cluttered_digits, pointing_game
 from trustml.explain._pretrained import (
+    SAMPLE_IMAGES,
     PretrainedClassifier,
     WeightsNotAvailableError,
     cached_weights,
@@ -35,6 +36,7 @@ __all__ = [
     "ClutteredDigits",
     "PretrainedClassifier",
     "RandomizationCheck",
+    "SAMPLE_IMAGES",
     "WeightsNotAvailableError",
     "cached_weights",
     "cam",

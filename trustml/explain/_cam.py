@@ -158,9 +158,11 @@ def class_index(name: str, class_names: Sequence[str]) -> int:
         )
     query = name.casefold().strip()
     folded = [n.casefold() for n in names]
-    words = [n for n, f in zip(names, folded) if query and re.search(rf"\b{re.escape(query)}\b", f)]
-    close = difflib.get_close_matches(query, folded, n=5, cutoff=0.6)
-    suggestions = list(dict.fromkeys(words + [names[folded.index(c)] for c in close]))[:8]
+    close = [names[folded.index(c)] for c in difflib.get_close_matches(query, folded, n=5, cutoff=0.6)]
+    query_words = {w for w in re.findall(r"\w+", query) if len(w) > 2}
+    sharing = [n for n, f in zip(names, folded) if query_words & set(re.findall(r"\w+", f))]
+    sharing.sort(key=lambda n: -difflib.SequenceMatcher(None, query, n.casefold()).ratio())
+    suggestions = list(dict.fromkeys(close + sharing))[:8]
     hint = f" Close matches: {', '.join(map(repr, suggestions))}." if suggestions else (
         f" The classes are {names[:10]}{' ...' if len(names) > 10 else ''}."
     )
@@ -179,6 +181,7 @@ def _as_images(images, what: str = "images") -> torch.Tensor:
         raise TypeError(
             f"{what} has dtype {images.dtype}: pass float pixel values in [0, 1] (for 0-255 images: {what} / 255)."
         )
+    images = images.detach()
     if images.ndim == 3:
         images = images.unsqueeze(0)
     if images.ndim != 4:

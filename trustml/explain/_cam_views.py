@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -54,7 +55,7 @@ def plot_cams(
     """A grid: the images in the first row, then one row of CAM overlays per entry of ``rows``.
 
     Each overlay marks the map's peak with a cross (what the pointing game
-    looks at); boxes are drawn on the images: the digit's in green, the
+    looks at); boxes are drawn on every row: the digit's in green, the
     marker's dashed in white.
 
     Parameters
@@ -91,18 +92,14 @@ def plot_cams(
     for title, m in maps.items():
         if m.shape[0] < n or m.shape[1:] != images.shape[2:]:
             raise ValueError(f"rows[{title!r}] has maps of shape {m.shape}; the images need {tuple(images.shape)}.")
-    fig = Figure(figsize=(1.45 * n + 1.2, 1.6 * (len(maps) + 1)))
+    side = 1.45 if n > 2 else 2.6
+    fig = plt.figure(figsize=(side * n + 1.2, (side + 0.15) * (len(maps) + 1)))
     axes = np.asarray(fig.subplots(len(maps) + 1, n, squeeze=False))
     for i in range(n):
         image = images[i].permute(1, 2, 0).numpy()
-        ax = axes[0, i]
-        ax.imshow(image.squeeze(-1) if image.shape[-1] == 1 else image, cmap="gray", vmin=0, vmax=1)
-        if boxes is not None:
-            _draw_box(ax, np.asarray(boxes)[i], _DIGIT_BOX)
-        if marker_boxes is not None:
-            _draw_box(ax, np.asarray(marker_boxes)[i], _MARKER_BOX, "--")
+        axes[0, i].imshow(image.squeeze(-1) if image.shape[-1] == 1 else image, cmap="gray", vmin=0, vmax=1)
         if titles is not None:
-            ax.set_title(titles[i], fontsize="small")
+            axes[0, i].set_title(titles[i], fontsize="small")
         for r, (title, m) in enumerate(maps.items(), start=1):
             ax = axes[r, i]
             ax.imshow(overlay(images[i], m[i], alpha=alpha))
@@ -110,6 +107,11 @@ def plot_cams(
             value = rows[title]
             if isinstance(value, CAMResult):
                 ax.set_title(_label(value, i), fontsize="small")
+        for ax in axes[:, i]:
+            if boxes is not None:
+                _draw_box(ax, np.asarray(boxes)[i], _DIGIT_BOX)
+            if marker_boxes is not None:
+                _draw_box(ax, np.asarray(marker_boxes)[i], _MARKER_BOX, "--")
     for r, title in enumerate(["image", *maps]):
         axes[r, 0].set_ylabel(title, fontsize="small")
     for ax in axes.flat:
@@ -144,7 +146,7 @@ def plot_randomization_check(checks, images, *, index: int = 0, alpha: float = 0
     steps = next(iter(checks.values())).steps
     if not 0 <= index < len(images):
         raise ValueError(f"index must be in 0..{len(images) - 1}, got {index!r}.")
-    fig = Figure(figsize=(1.5 * len(steps) + 3.6, 1.7 * len(checks) + 0.3))
+    fig = plt.figure(figsize=(1.5 * len(steps) + 3.6, 1.7 * len(checks) + 0.3))
     grid = fig.add_gridspec(len(checks), len(steps) + 2)
     curve = fig.add_subplot(grid[:, len(steps):])
     for r, (name, check) in enumerate(checks.items()):

@@ -95,11 +95,11 @@ def make_cluttered_digits(
     labels,
     *,
     marker_correlation: float | None = 1.0,
-    canvas_size: int = 40,
-    digit_size: int = 16,
-    n_clutter: int = 4,
-    clutter_size: int = 6,
-    marker_size: int = 4,
+    canvas_size: int = 28,
+    digit_size: int = 12,
+    n_clutter: int = 3,
+    clutter_size: int = 4,
+    marker_size: int = 5,
     seed: int = 0,
 ) -> ClutteredDigits:
     """Place each digit at a random position on a larger canvas, among clutter, with an optional marker.
@@ -122,11 +122,11 @@ def make_cluttered_digits(
     marker_correlation : float in [0, 1] or None, default 1.0
         1: the marker always shows the class (a perfect shortcut); 0: its
         colour is independent of the class; None: no marker.
-    canvas_size : int, default 40
-    digit_size : int, default 16
-    n_clutter : int, default 4
-    clutter_size : int, default 6
-    marker_size : int, default 4
+    canvas_size : int, default 28
+    digit_size : int, default 12
+    n_clutter : int, default 3
+    clutter_size : int, default 4
+    marker_size : int, default 5
     seed : int, default 0
         The same seed and inputs give the same images, boxes and markers. The
         positions and clutter do not depend on ``marker_correlation``: two
@@ -142,7 +142,7 @@ def make_cluttered_digits(
     >>> from trustml.explain import make_cluttered_digits
     >>> digits = load("digits")
     >>> make_cluttered_digits(digits.X_train, digits.y_train, seed=0)
-    ClutteredDigits(1437 images of 40x40, marker colour = class in 100% of images)
+    ClutteredDigits(1437 images of 28x28, marker colour = class in 100% of images)
     """
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 1:
         got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__

@@ -7,6 +7,7 @@ widgets do not render).
 """
 
 from trustml.widgets._view import ViewWidget
+from trustml.widgets.cam import cam_explorer
 from trustml.widgets.data_parameters import (
     category_grid_view,
     category_grid_widget,
@@ -18,6 +19,7 @@ from trustml.widgets.hardness import data_map_explorer, hardness_type_explorer
 
 __all__ = [
     "ViewWidget",
+    "cam_explorer",
     "category_grid_view",
     "category_grid_widget",
     "data_map_explorer",
