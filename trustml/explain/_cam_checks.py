@@ -152,7 +152,7 @@ def randomization_check(
     >>> check = randomization_check(model, torch.rand(2, 1, 28, 28), target_layer="body.4", device="cpu")
     >>> check.steps
     ['original', 'head.1', 'body.4', 'body.0']
-    >>> check.summary["mean Spearman"].iloc[0]
+    >>> round(float(check.summary["mean Spearman"].iloc[0]), 6)  # the original against itself
     1.0
     """
     from trustml.training import _as_device

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -176,7 +177,21 @@ def plot_randomization_check(checks, images, *, index: int = 0, alpha: float = 0
 
 
 class CAMFigure:
-    """One image beside its CAM overlay: built once, :meth:`update` swaps the map and the title in place."""
+    """One image beside its CAM overlay: built once, :meth:`update` swaps the map and the title in place.
+
+    :func:`cam_view` is this figure built and updated once; the CAM explorer
+    widget keeps one and updates it on every control move.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from trustml.explain import CAMFigure
+    >>> figure = CAMFigure(torch.rand(3, 8, 8))
+    >>> figure.update(cam_map=np.eye(8), title="a diagonal").title.get_text()
+    'a diagonal'
+    >>> figure.png()[:4]
+    b'\\x89PNG'
+    """
 
     def __init__(self, image, *, alpha: float = 0.5):
         self.image = _as_images(image, "image")[:1]
@@ -195,12 +210,18 @@ class CAMFigure:
             ax.set_yticks([])
         self.figure.tight_layout()
 
-    def update(self, cam_map: np.ndarray, title: str) -> CAMFigure:
-        """Show ``cam_map`` over the image, its peak, and ``title``."""
+    def update(self, *, cam_map: np.ndarray, title: str) -> CAMFigure:
+        """Show ``cam_map`` over the image, its peak, and ``title``; returns ``self``."""
         self.artist.set_data(overlay(self.image[0], cam_map, alpha=self.alpha))
         self.peak.set_data(*[[v] for v in _peak(cam_map)])
         self.title.set_text(title)
         return self
+
+    def png(self, *, dpi: int = 80) -> bytes:
+        """The figure as PNG bytes (what the widget shows)."""
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=dpi)
+        return buffer.getvalue()
 
 
 def _cam_title(result: CAMResult) -> str:
@@ -243,5 +264,5 @@ def cam_view(
         raise ValueError(f"cam_view draws one image; got a batch of {len(image)}: pass images[i].")
     result = cam(model, image, target=target, method=method, target_layer=target_layer, class_names=class_names,
                  preprocess=preprocess, device=device)
-    return CAMFigure(image, alpha=alpha).update(result.maps[0], _cam_title(result)).figure
+    return CAMFigure(image, alpha=alpha).update(cam_map=result.maps[0], title=_cam_title(result)).figure
 

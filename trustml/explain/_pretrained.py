@@ -22,7 +22,7 @@ __all__ = ["PretrainedClassifier", "WeightsNotAvailableError", "cached_weights",
 
 SAMPLE_IMAGES = {
     "china": "a temple in China, with trees and sky (scikit-learn's china.jpg; CC BY 2.0, danielbuechele on Flickr)",
-    "flower": "a flower in close-up (scikit-learn's flower.jpg; CC BY 2.0, vultilion on Flickr)",
+    "flower": "a flower in close-up (scikit-learn's flower.jpg; CC BY 2.0, from Flickr)",
 }
 
 

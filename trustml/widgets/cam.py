@@ -7,6 +7,7 @@ draws the same view for a given class and method (and renders statically).
 from __future__ import annotations
 
 import ipywidgets as widgets
+from IPython.display import Image
 import numpy as np
 import torch
 
@@ -64,7 +65,9 @@ def cam_explorer(
     -------
     trustml.widgets.ViewWidget
         Controls ``target`` (a class index) and ``method``; ``.find`` is the
-        search box; ``.result`` is the figure's last drawing.
+        search box; ``.figure`` the :class:`~trustml.explain.CAMFigure` it
+        updates; ``.result`` the PNG image of its last drawing;
+        ``.computed`` the maps computed so far, by (class, method).
 
     Examples
     --------
@@ -116,13 +119,13 @@ def cam_explorer(
     def view(target, method):
         if target is None:  # the search matched no class
             figure.title.set_text("no class matches the search")
-            return figure.figure
-        key = (int(target), method)
-        if key not in computed:
-            computed[key] = cam(model, image, target=int(target), method=method, target_layer=target_layer,
-                                class_names=names, preprocess=preprocess, device=device)
-        result = computed[key]
-        return figure.update(result.maps[0], _cam_title(result)).figure
+        else:
+            key = (int(target), method)
+            if key not in computed:
+                computed[key] = cam(model, image, target=int(target), method=method, target_layer=target_layer,
+                                    class_names=names, preprocess=preprocess, device=device)
+            figure.update(cam_map=computed[key].maps[0], title=_cam_title(computed[key]))
+        return Image(figure.png(), format="png")
 
     controls = {
         "target": widgets.Dropdown(options=[(labels[int(k)], int(k)) for k in order], value=int(start),
@@ -133,6 +136,7 @@ def cam_explorer(
                         continuous_update=True)
     explorer = ViewWidget(view, controls, extra=[find])
     explorer.find = find
+    explorer.figure = figure
     explorer.computed = computed
 
     def on_find(change):
