@@ -1,4 +1,4 @@
-"""What episode 10's prose says holds for what its code computes, in fast mode.
+"""What episode 10's prose says holds for what its code computes, in fast and in full mode.
 
 The episode's code cells run once in one namespace (the ResNet-50 cells skip themselves: the
 weights are not cached in the tests); the solutions of its code exercises run after them. Each
@@ -19,13 +19,13 @@ import torch
 from trustml.episodes import default_episodes_dir
 
 
-@pytest.fixture(scope="module")
-def ep10():
-    """The episode's code cells, run in fast mode on one thread, then its solutions' code."""
+@pytest.fixture(scope="module", params=["fast", "full"])
+def ep10(request):
+    """The episode's code cells, run in fast or full mode on one thread; its solutions' code is kept to run later."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     mp = pytest.MonkeyPatch()
-    mp.setenv("TRUSTML_FAST", "1")
+    mp.setenv("TRUSTML_FAST", "1" if request.param == "fast" else "0")
     mp.setenv("TRUSTML_OFFLINE", "1")
     try:
         nb = nbformat.read(default_episodes_dir() / "10-gradcam.ipynb", as_version=4)
@@ -47,7 +47,9 @@ def ep10():
 
 
 def run_solution(ns, exercise):
-    exec(compile(ns["solutions"][exercise], f"<{exercise}>", "exec"), ns)
+    with pytest.MonkeyPatch.context() as mp:  # in the mode the cells ran in
+        mp.setenv("TRUSTML_FAST", "1" if ns["fast_or_full"](full=False, fast=True) else "0")
+        exec(compile(ns["solutions"][exercise], f"<{exercise}>", "exec"), ns)
     plt.close("all")
 
 
@@ -61,7 +63,7 @@ def test_the_data_set_has_the_planned_shortcut(ep10):
 
 def test_the_two_models(ep10):
     """The shortcut model is nearly perfect on its training data and scores about 10% on the test set ...
-    its test predictions follow the marker's colour almost every time. The clean model is worse on its
+    its test predictions follow the marker's colour almost every time. The clean model is less accurate on its
     training data but far better on the test set."""
     scores = ep10["scores"]
     shortcut, clean = scores.loc["shortcut model"], scores.loc["clean model"]
@@ -89,6 +91,15 @@ def test_the_grad_cam_by_hand_solution_matches_pytorch_grad_cam(ep10):
     assert np.abs(ep10["mine"] - ep10["library"].maps).max() < 1e-5
 
 
+def distance(maps, boxes):
+    """How far each map's peak is from its box, in pixels (0 inside)."""
+    rows, cols = np.unravel_index(maps.reshape(len(maps), -1).argmax(1), maps.shape[1:])
+    x0, y0, x1, y1 = boxes.T
+    dx = np.maximum(0, np.maximum(x0 - cols, cols - (x1 - 1)))
+    dy = np.maximum(0, np.maximum(y0 - rows, rows - (y1 - 1)))
+    return np.hypot(dx, dy)
+
+
 def test_the_first_maps(ep10):
     """The shortcut model's maps light up the marker ... The clean model's maps mostly sit on the digit. Where
     one does not, the prediction is usually wrong."""
@@ -96,7 +107,8 @@ def test_the_first_maps(ep10):
 
     test, show = ep10["test"], ep10["show"]
     shortcut, clean = ep10["shortcut_maps"], ep10["clean_maps"]
-    assert pointing_game(shortcut.maps, test.marker_boxes[show], tolerance=1).sum() >= 6
+    near_marker = distance(shortcut.maps, test.marker_boxes[show]) < distance(shortcut.maps, test.digit_boxes[show])
+    assert near_marker.sum() >= 7 and pointing_game(shortcut.maps, test.marker_boxes[show], tolerance=1).sum() >= 4
     assert pointing_game(clean.maps, test.digit_boxes[show], tolerance=1).sum() >= 5
     everywhere = ep10["cam"](ep10["clean_model"], test.X, target_layer=ep10["layer"])
     off_digit = ~pointing_game(everywhere.maps, test.digit_boxes, tolerance=1)
@@ -108,12 +120,12 @@ def test_the_first_maps(ep10):
 
 def test_the_pointing_game(ep10):
     """The clean model's evidence for the true digit lies on that digit in nearly every test image, far above
-    chance; the shortcut model's rarely does. The shortcut model's map for its own prediction peaks on the
-    marker in most images, the clean model's hardly ever."""
+    chance; the shortcut model's lands there hardly more often than a peak dropped at random would. The shortcut
+    model's map for its own prediction peaks on the marker in most images, the clean model's hardly ever."""
     pointing, chance, test = ep10["pointing"], ep10["chance"], ep10["test"]
     digit, marker = "true class: peak on the digit", "prediction: peak on the marker"
     assert pointing.loc["clean model", digit] >= 0.9 > 3 * chance(test.digit_boxes)
-    assert pointing.loc["shortcut model", digit] < chance(test.digit_boxes)
+    assert pointing.loc["shortcut model", digit] < 1.5 * chance(test.digit_boxes)
     assert pointing.loc["shortcut model", marker] >= 0.7
     assert pointing.loc["clean model", marker] <= 0.15
     assert len(test) == 360
@@ -142,7 +154,8 @@ def test_other_methods(ep10):
     """Every one of them puts the clean model's peak on the digit far more often than the shortcut model's ...
     EigenCAM scores lowest for the clean model."""
     table = ep10["method_scores"]
-    assert (table["clean model"] > table["shortcut model"] + 0.3).all()
+    assert (table["clean model"] > 3 * table["shortcut model"]).all()
+    assert (table["clean model"] > table["shortcut model"] + 0.25).all()
     assert table["clean model"].idxmin() == "eigencam"
 
 
