@@ -16,7 +16,6 @@ glyph by glyph, which is most of a frame's cost otherwise).
 from __future__ import annotations
 
 import functools
-import io
 import math
 from collections import OrderedDict
 
@@ -164,12 +163,17 @@ def _pixel_box(area, canvas) -> tuple:
 
 
 def _encode(canvas) -> bytes:
-    """The canvas as an RGB PNG, compressed lightly (zlib's level 1 is many times faster than the default)."""
-    from PIL import Image
+    """The canvas as an RGB PNG, compressed lightly (zlib's level 1 is many times faster than the default).
 
-    buffer = io.BytesIO()
-    Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(buffer, format="png", compress_level=1)
-    return buffer.getvalue()
+    OpenCV's encoder, with its colour conversion, takes about two thirds of Pillow's time for a frame.
+    """
+    import cv2
+
+    bgr = cv2.cvtColor(np.asarray(canvas.buffer_rgba()), cv2.COLOR_RGBA2BGR)
+    ok, png = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:  # pragma: no cover (OpenCV reports failure instead of raising)
+        raise RuntimeError("OpenCV could not encode the frame as PNG.")
+    return png.tobytes()
 
 
 def _text_caching_renderer():

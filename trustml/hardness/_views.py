@@ -314,21 +314,28 @@ class MethodRankingFigure(LiveFigure):
         positions = np.arange(len(self.methods))
         self.bars = ax.barh(positions, np.zeros(len(positions)))
         self.values = [ax.text(0, y, "", va="center", fontsize=8) for y in positions]
-        ax.axvline(0.5, color="grey", ls="--", lw=1)
+        chance = ax.axvline(0.5, color="grey", ls="--", lw=1)
         ax.set_yticks(positions, self.methods)
         ax.set_ylim(len(self.methods) - 0.5, -0.5)  # first method on top
         ax.set_xlim(0, 1)
         ax.set_xlabel("AUROC for the perturbed samples (0.5 = chance)")
         ax.set_ylabel("method")
         self.title = panel.suptitle("", fontsize=11, y=0.985, va="top") if title_lines else None
-        self.add_panel(panel, [ax] + ([self.title] if title_lines else []))
+        # what update changes, in the order matplotlib draws an Axes (by zorder); ticks and labels stay put
+        self.add_panel(panel, [
+            *self.bars, chance, *ax.spines.values(), *self.values, ax.title, *([self.title] if title_lines else []),
+        ])  # fmt: skip
         self.grid = None
         if image_shape is not None:
             self.grid = ImageGrid(self, fig.subfigs[1], _display_shape(image_shape), self.k,
                                   columns=4 if self.k <= 16 else 6, top=0.8 if title_lines else 0.84)  # fmt: skip
 
-    def update(self, result, mask, X=None, *, method="aum", original_labels=None, title=None):
-        """Show ``result``'s AUROC bars for ``mask`` and ``method``'s top ``k`` images of ``X``."""
+    def update(self, result, mask, X=None, *, method="aum", original_labels=None, title=None, table=None):
+        """Show ``result``'s AUROC bars for ``mask`` and ``method``'s top ``k`` images of ``X``.
+
+        ``table`` is :func:`evaluate` of the result's scores for ``mask``, when already at hand
+        (a widget keeps one per result: it is most of the cost of a move).
+        """
         _check_result(result)
         n = len(result.labels)
         if method not in result.scores:
@@ -341,7 +348,9 @@ class MethodRankingFigure(LiveFigure):
         mask = _mask(mask, n)
         images = None if X is None else _images(X, n)
         original = None if original_labels is None else check_labels(original_labels, n, "original_labels")
-        auroc = evaluate({m: result.scores[m] for m in self.methods}, mask).loc[self.methods, "auroc"].to_numpy()
+        if table is None:
+            table = evaluate({m: result.scores[m] for m in self.methods}, mask)
+        auroc = table.loc[self.methods, "auroc"].to_numpy()
         for bar, text, value, name in zip(self.bars, self.values, auroc, self.methods):
             bar.set_width(value)
             bar.set_color("#2166ac" if name == method else "#9ecae1")

@@ -14,7 +14,7 @@ import textwrap
 
 import ipywidgets as widgets
 
-from trustml.hardness import HardnessGrid, hardness_types
+from trustml.hardness import HardnessGrid, evaluate, hardness_types
 from trustml.hardness._views import DataMapFigure, MethodRankingFigure, _check_result, _class_names, _ordered
 from trustml.widgets._view import ViewWidget
 
@@ -144,6 +144,7 @@ def hardness_type_explorer(grid: HardnessGrid, *, method: str = "aum", k: int = 
     lines = max(len(title) for title in titles.values())  # room for the longest title, so the layout stays put
     images = grid.X.ndim == 4
     figure = []  # built on the first draw, when a cell's result says how many classes the model has
+    tables = {}  # each cell's evaluate() table, computed on its first draw
     controls = {
         "kind": widgets.Dropdown(options=grid.kinds, value=grid.kinds[0], description="hardness type", style=_WIDE),
         "proportion": widgets.SelectionSlider(
@@ -164,9 +165,12 @@ def hardness_type_explorer(grid: HardnessGrid, *, method: str = "aum", k: int = 
                 _ordered(grid.methods), num_classes=result.final_logits.shape[1],
                 image_shape=grid.X.shape if images else None, k=k, class_names=class_names, title_lines=lines,
             ))  # fmt: skip
+        if (kind, proportion) not in tables:
+            tables[kind, proportion] = evaluate(result.scores, planted.mask)
         return figure[0].update(
-            result, planted.mask, planted.X if images else None, method=method, original_labels=grid.y, title=title
-        )
+            result, planted.mask, planted.X if images else None, method=method, original_labels=grid.y, title=title,
+            table=tables[kind, proportion],
+        )  # fmt: skip
 
     return ViewWidget(view, controls)
 
