@@ -33,6 +33,8 @@ CORE_PACKAGES = [
     ("grad-cam", "class activation maps"),
     ("transformers", "language models for probes"),
     ("datasets", "IMDB download"),
+    ("huggingface-hub", "model cards, sharing models"),
+    ("safetensors", "saving model weights"),
     ("cleanlab", "confident learning"),
     ("pooch", "checksummed downloads"),
     ("nbclient", "headless episode runs"),
@@ -72,9 +74,9 @@ def cmd_check(args) -> int:
         version = _version(distribution)
         if version is None:
             problems += 1
-            print(f"  {BAD} {distribution:<13} missing ({purpose}): run `make lab` or `pip install -e .`")
+            print(f"  {BAD} {distribution:<15} missing ({purpose}): run `make lab` or `pip install -e .`")
         else:
-            print(f"  {OK} {distribution:<13} {version:<12} {purpose}")
+            print(f"  {OK} {distribution:<15} {version:<12} {purpose}")
     ipywidgets = _version("ipywidgets")
     if ipywidgets and int(ipywidgets.split(".")[0]) < 8:
         problems += 1
