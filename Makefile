@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# JupyterLab settings the course ships (lab-settings/overrides.json: no news pop-up, no update check)
+LAB_SETTINGS := $(CURDIR)/lab-settings
 
 .PHONY: lab course test check clean
 
@@ -17,7 +19,7 @@ $(STAMP): pyproject.toml
 
 lab: $(STAMP)
 	$(BIN)/trustml check || true
-	$(BIN)/jupyter lab --ServerApp.root_dir=episodes $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=episodes --LabApp.app_settings_dir="$(LAB_SETTINGS)" $(LAB_ARGS)
 
 course: $(STAMP)
 	$(BIN)/trustml run --output build $(if $(FAST),--fast)
