@@ -346,6 +346,8 @@ def test_the_hubs_parser_reads_every_reported_number_back(tmp_path):
     card.save(tmp_path / "README.md")
     parsed = ModelCard.load(tmp_path / "README.md")  # huggingface_hub's own reader
     assert {r.metric_name: r.metric_value for r in parsed.data.eval_results} == MEASURED
+    rounded = model_card({**MEASURED, 'accuracy': 0.7153846}, **card_arguments()).data.eval_results[0]
+    assert rounded.metric_value == 0.7154
     assert {r.dataset_type for r in parsed.data.eval_results} == {"german_credit"}
     meta = metadata_load(tmp_path / "README.md")
     assert meta["license"] == "mit" and meta["pipeline_tag"] == "tabular-classification"

@@ -188,7 +188,8 @@ def model_card(
     Returns
     -------
     huggingface_hub.ModelCard
-        ``str(card)`` is the README.md; ``card.data`` the metadata; ``card.save(path)`` writes it.
+        ``str(card)`` is the README.md; ``card.data`` the metadata (every reported number as an
+        evaluation result, rounded to 4 decimals; the tables show 3); ``card.save(path)`` writes it.
 
     Examples
     --------
@@ -310,7 +311,7 @@ def model_card(
         tags=sorted({"trustml", "model-card", *tags}),
         eval_results=[
             EvalResult(task_type=texts["task"], dataset_type=texts["dataset"], dataset_name=texts["dataset"],
-                       metric_type=_slug(name), metric_name=name, metric_value=values[name])
+                       metric_type=_slug(name), metric_name=name, metric_value=round(values[name], 4))
             for name in reported
         ],
     )
