@@ -62,7 +62,8 @@ def test_every_direct_dependency_is_pinned_inside_its_range():
             continue  # e.g. tomli, only for Python < 3.11
         name = canonicalize_name(requirement.name)
         assert name in PINS, f"{requirement} is not pinned in constraints.txt"
-        assert requirement.specifier.contains(PINS[name], prereleases=True), f"{name}=={PINS[name]} breaks {requirement}"
+        pinned = PINS[name]
+        assert requirement.specifier.contains(pinned, prereleases=True), f"{name}=={pinned} breaks {requirement}"
 
 
 def test_nothing_is_pinned_that_would_not_install_on_another_machine():

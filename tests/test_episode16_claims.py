@@ -58,7 +58,7 @@ def ep16():
 
 def test_the_data_as_the_text_describes_it(ep16):
     """1,000 applicants, 70% good risks, 310 women and 690 men; 500/300/200 rows; 28 features."""
-    data, test = ep16["data"], ep16["test"]
+    data = ep16["data"]
     assert len(data.labels) == 1000 and data.labels.mean() == 0.7
     sex = ep16["protected_values"](data).value_counts().to_dict()
     assert sex == {"male": 690, "female": 310}
@@ -131,7 +131,8 @@ def test_every_way_of_saving_gives_back_the_same_model(ep16):
 
 
 def test_the_edited_config_fails_naming_the_tensor(ep16):
-    with pytest.raises(ValueError, match=r"tensor 'body.1.weight' has shape \(32, 28\), but the MLP .* expects \(64, 28\)"):
+    expected = r"tensor 'body.1.weight' has shape \(32, 28\), but the MLP .* expects \(64, 28\)"
+    with pytest.raises(ValueError, match=expected):
         ep16["load_model"](ep16["edited"])
 
 

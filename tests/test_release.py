@@ -128,7 +128,8 @@ class Subclassed(MLP):
 @pytest.mark.parametrize(
     "model, directory, kwargs, error, message",
     [
-        (torch.nn.Linear(2, 2), "out", {}, TypeError, r"one of trustml's models \(LeNet, MLP, SimpleCNN\).*got a Linear"),
+        (torch.nn.Linear(2, 2), "out", {}, TypeError,
+         r"one of trustml's models \(LeNet, MLP, SimpleCNN\).*got a Linear"),
         (Subclassed(2, 2), "out", {}, TypeError, "a Subclassed \\(a subclass of MLP\\).*PyTorchModelHubMixin"),
         (MLP(2, 2), "a-file", {}, ValueError, "is a file: name a folder"),
         (MLP(2, 2), "out", {"metadata": [1, 2]}, TypeError, "metadata must be a mapping"),
@@ -179,20 +180,26 @@ def replace_weights(folder, tensors):
 @pytest.mark.parametrize(
     "damage, message",
     [
-        (lambda f: replace_weights(f, {k: v for k, v in MLP(4, 2, hidden=(8,)).state_dict().items() if k != "head.bias"}),
+        (lambda f: replace_weights(f, {k: v for k, v in MLP(4, 2, hidden=(8,)).state_dict().items()
+                                       if k != "head.bias"}),
          "has no tensor 'head.bias', which the MLP that config.json describes needs"),
         (lambda f: replace_weights(f, {**MLP(4, 2, hidden=(8,)).state_dict(), "extra.weight": torch.zeros(2)}),
          "has tensor 'extra.weight', which the MLP that config.json describes does not have"),
-        (lambda f: (f / "model.safetensors").write_bytes(b"not a safetensors file"), "is not a readable safetensors file"),
+        (lambda f: (f / "model.safetensors").write_bytes(b"not a safetensors file"),
+         "is not a readable safetensors file"),
         (lambda f: (f / "model.safetensors").unlink(), "has config.json but no model.safetensors"),
         (lambda f: (f / "config.json").unlink(), "has no config.json: is it a folder that save_model wrote"),
         (lambda f: (f / "config.json").write_text("{oops"), "config.json is not valid JSON"),
-        (lambda f: (f / "config.json").write_text('{"in_features": 4}'), "not written by trustml.release.save_model.*from_pretrained"),
+        (lambda f: (f / "config.json").write_text('{"in_features": 4}'),
+         "not written by trustml.release.save_model.*from_pretrained"),
         (lambda f: edit_config(f, format="trustml-model/9"), "is in format 'trustml-model/9'"),
-        (lambda f: edit_config(f, model_class="os.system"), "names model_class 'os.system', which is not one of trustml's models"),
+        (lambda f: edit_config(f, model_class="os.system"),
+         "names model_class 'os.system', which is not one of trustml's models"),
         (lambda f: edit_config(f, init_args=[4, 2]), "init_args must be a JSON object"),
-        (lambda f: edit_config(f, init_args={"in_features": 4, "num_classes": 2, "width": 3}), "do not build a MLP: .*width"),
-        (lambda f: edit_config(f, init_args={"in_features": 4, "num_classes": 0}), "do not build a MLP: num_classes must be"),
+        (lambda f: edit_config(f, init_args={"in_features": 4, "num_classes": 2, "width": 3}),
+         "do not build a MLP: .*width"),
+        (lambda f: edit_config(f, init_args={"in_features": 4, "num_classes": 0}),
+         "do not build a MLP: num_classes must be"),
     ],
     ids=["missing-tensor", "extra-tensor", "corrupt-weights", "no-weights", "no-config", "bad-json", "hub-config",
          "format", "class", "init-args-type", "init-args-unknown", "init-args-value"],
@@ -375,7 +382,8 @@ def test_the_card_has_the_sections_a_model_card_needs():
 def test_a_section_without_metrics_says_not_measured_and_fields_fill_the_template():
     card = model_card(MEASURED, **card_arguments(ood=(), calibration=[]),
                       fields={"developers": "The trustml course", "model_card_contact": "someone@example.org"})
-    assert "#### Calibration\n\nNot measured." in card.text and "#### Out-of-distribution inputs\n\nNot measured." in card.text
+    assert "#### Calibration\n\nNot measured." in card.text
+    assert "#### Out-of-distribution inputs\n\nNot measured." in card.text
     assert "- **Developed by:** The trustml course" in card.text and "someone@example.org" in card.text
     assert [r.metric_name for r in card.data.eval_results] == ["accuracy", "balanced accuracy", "disparate impact"]
 
@@ -387,7 +395,8 @@ def test_a_section_without_metrics_says_not_measured_and_fields_fill_the_templat
          r"calibration section \(calibration=\) asks for 'Brier score', which was never computed: measured has "
          r"'accuracy', 'balanced accuracy', 'disparate impact', 'ECE', 'OOD AUROC'"),
         (MEASURED, {"fairness": ["disparate_impact"]}, ValueError, "never computed.*Did you mean 'disparate impact'"),
-        (MEASURED, {"metrics": ["accuracy", "AUROC"]}, ValueError, r"performance section \(metrics=\) asks for 'AUROC'"),
+        (MEASURED, {"metrics": ["accuracy", "AUROC"]}, ValueError,
+         r"performance section \(metrics=\) asks for 'AUROC'"),
         (MEASURED, {"ood": ["FPR95"]}, ValueError, r"out-of-distribution inputs section \(ood=\) asks for 'FPR95'"),
         ({}, {}, ValueError, "measured has nothing"),
         ([("accuracy", 0.7)], {}, TypeError, "measured must be a mapping"),
@@ -396,7 +405,8 @@ def test_a_section_without_metrics_says_not_measured_and_fields_fill_the_templat
         ({"accuracy": float("nan")}, {}, ValueError, "is nan: a card reports finite numbers only"),
         ({"": 0.5}, {}, ValueError, "keys must be metric names"),
         (MEASURED, {"metrics": []}, ValueError, "metrics must name at least one number"),
-        (MEASURED, {"metrics": "accuracy"}, TypeError, r"metrics must be a list of names from measured, e.g. \['accuracy'\]"),
+        (MEASURED, {"metrics": "accuracy"}, TypeError,
+         r"metrics must be a list of names from measured, e.g. \['accuracy'\]"),
         (MEASURED, {"summary": "  "}, ValueError, "summary must be a non-empty string"),
         (MEASURED, {"intended_use": None}, ValueError, "intended_use must be a non-empty string"),
         (MEASURED, {"limitations": []}, ValueError, "limitations must be a string or a non-empty list"),
@@ -412,3 +422,13 @@ def test_a_section_without_metrics_says_not_measured_and_fields_fill_the_templat
 def test_model_card_refuses_bad_input(measured, changes, error, message):
     with pytest.raises(error, match=message):
         model_card(measured, **card_arguments(**changes))
+
+
+@pytest.mark.gpu
+def test_a_model_trained_on_the_gpu_saves_and_loads_onto_the_gpu(tmp_path):
+    model = SimpleCNN(3, 2, width=4).to("cuda")
+    x = torch.randn(4, 3, 16, 16, device="cuda")
+    model = trained(model, x)
+    save_model(model, tmp_path)  # the weights are written from the CPU
+    twin = load_model(tmp_path, device="cuda")
+    assert next(twin.parameters()).is_cuda and torch.allclose(twin(x), model(x))

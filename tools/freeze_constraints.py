@@ -100,7 +100,8 @@ def render(distributions: dict[str, importlib.metadata.Distribution]) -> str:
         f"# Written by tools/freeze_constraints.py on {today} from Python {platform.python_version()} "
         f"({platform.system()} {platform.machine()}).",
         f"# These pins need Python {floor} or newer (the highest Requires-Python among them).",
-        "# Not pinned: trustml, pip/setuptools/wheel, and the GPU wheels torch chooses per platform (nvidia-*, cuda-*, triton).",
+        "# Not pinned: trustml, pip/setuptools/wheel, and the GPU wheels torch chooses per platform "
+        "(nvidia-*, cuda-*, triton).",
     ]
     lines = [f"{distributions[name].metadata['Name']}=={re.sub(r'[+].*$', '', distributions[name].version)}"
              for name in sorted(pins)]

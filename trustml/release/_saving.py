@@ -179,7 +179,9 @@ def load_config(directory) -> dict:
             f"({', '.join(sorted(classes))}); trustml builds only those (it never imports a class named in a file)."
         )
     if not isinstance(config.get("init_args"), dict):
-        raise ValueError(f"{path}: init_args must be a JSON object of constructor arguments, got {config.get('init_args')!r}.")
+        raise ValueError(
+            f"{path}: init_args must be a JSON object of constructor arguments, got {config.get('init_args')!r}."
+        )
     config.setdefault("metadata", {})
     return config
 
@@ -241,7 +243,9 @@ def load_model(directory, *, device="cpu"):
     built = f"the {cls.__name__} that {CONFIG_FILE} describes"
     for key, shape in expected.items():
         if key not in found:
-            raise ValueError(f"{weights} has no tensor {key!r}, which {built} needs: the weights belong to another model.")
+            raise ValueError(
+                f"{weights} has no tensor {key!r}, which {built} needs: the weights belong to another model."
+            )
         if found[key] != shape:
             raise ValueError(
                 f"{weights}: tensor {key!r} has shape {_shape(found[key])}, but {built} expects {_shape(shape)}: "
@@ -249,7 +253,9 @@ def load_model(directory, *, device="cpu"):
             )
     extra = sorted(set(found) - set(expected))
     if extra:
-        raise ValueError(f"{weights} has tensor {extra[0]!r}, which {built} does not have: the weights belong to another model.")
+        raise ValueError(
+            f"{weights} has tensor {extra[0]!r}, which {built} does not have: the weights belong to another model."
+        )
     model.load_state_dict(load_file(str(weights), device="cpu"), strict=True)
     return model.to(device).eval()
 
