@@ -407,6 +407,15 @@ def write_index(runs: Iterable[EpisodeRun], output_dir: Path, *, title: str = "t
     -------
     pathlib.Path
         The index page.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from trustml.episodes import EpisodeRun, find_episodes, write_index
+    >>> run = EpisodeRun(find_episodes(["01"])[0], 12.5, None, None, True)
+    >>> page = write_index([run], Path(tempfile.mkdtemp()))
+    >>> page.name, "12.5 s fast" in page.read_text()
+    ('index.html', True)
     """
     runs = list(runs)
     output_dir = Path(output_dir)
