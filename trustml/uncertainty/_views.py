@@ -162,7 +162,8 @@ def plot_uncertainty_maps(samples, *, extent, X=None, y=None, axes=None, label: 
     side = math.isqrt(samples.shape[1])
     if side * side != samples.shape[1]:
         raise ValueError(
-            f"samples has {samples.shape[1]} points, not a square grid: compute it on grid_points(extent, resolution=...)."
+            f"samples has {samples.shape[1]} points, not a square grid: "
+            "compute it on the points of grid_points(extent, resolution=...)."
         )
     mean = samples.mean(0)
     total, aleatoric = _entropy(mean), _entropy(samples).mean(0)
