@@ -19,7 +19,10 @@ Data (generated or embedded, so the numbers do not depend on a cache):
 * episode 04, trajectory and class-grid widgets: 10,000 samples x 20 epochs of
   temperatures (random walks), their categories, 10,000 images;
 * episode 06, threshold explorer: 4,749 rows (MEPS' validation size), the German
-  credit data resampled, scored by logistic regression.
+  credit data resampled, scored by logistic regression;
+* episode 10, CAM explorer: the episode's CNN (untrained: the cost is the same) on
+  one cluttered digit; every class and method is a new CAM until it has been
+  shown once (the explorer keeps the maps it computed).
 
 Usage: ``.venv/bin/python benchmarks/bench_widgets.py [--moves 20] [--only NAME]``.
 Prints one row per control: median and 90th percentile of the move times (ms).
@@ -119,12 +122,26 @@ def episode06_thresholds():
     return threshold_explorer(data, scores, threshold=0.5, **protected_groups(data))
 
 
+def episode10_cam_explorer():
+    from trustml import set_seed
+    from trustml.explain import make_cluttered_digits
+    from trustml.models import SimpleCNN
+    from trustml.widgets import cam_explorer
+
+    X, y, names = digits_images(1)
+    image = make_cluttered_digits(X, y, marker_correlation=0.0).X[0]
+    set_seed(0)
+    model = SimpleCNN(in_channels=3, num_classes=10, width=12, depth=3).eval()  # the episode's network
+    return cam_explorer(model, image, class_names=names, target_layer="body.8", device="cpu")
+
+
 WIDGETS = {
     "03 data-map explorer": episode03_data_map,
     "03 hardness-type explorer": episode03_hardness_types,
     "04 trajectory widget": episode04_trajectories,
     "04 class-grid widget": episode04_class_grid,
     "06 threshold explorer": episode06_thresholds,
+    "10 CAM explorer": episode10_cam_explorer,
 }
 
 

@@ -229,3 +229,32 @@ def test_resnet50_facts():
 def test_the_resnet_cells_skip_themselves_offline_without_weights(ep10):
     assert ep10["resnet"] is None
     assert ep10["explorer"].controls["target"].options[0][1] == ep10["explorer"].values["target"]
+
+
+def test_the_resnet_cells_run_when_the_weights_are_there(ep10, monkeypatch):
+    """The real path, with a randomly initialised ResNet-18 standing in for the cached ResNet-50."""
+    import torchvision
+
+    import trustml.explain
+    from trustml.explain import PretrainedClassifier
+
+    def stand_in(arch):
+        assert arch == "resnet50"
+        weights = torchvision.models.ResNet50_Weights.DEFAULT
+        torch.manual_seed(0)
+        return PretrainedClassifier(model=torchvision.models.resnet18(weights=None).eval(), weights=weights,
+                                    class_names=list(weights.meta["categories"]),
+                                    preprocess=torchvision.transforms.Normalize(mean=[0.485, 0.456, 0.406],
+                                                                                std=[0.229, 0.224, 0.225]))
+
+    monkeypatch.setattr(trustml.explain, "imagenet_classifier", stand_in)
+    nb = nbformat.read(default_episodes_dir() / "10-gradcam.ipynb", as_version=4)
+    cells = [c.source for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    first = next(i for i, source in enumerate(cells) if "imagenet_classifier(" in source)
+    namespace = dict(ep10)
+    for source in cells[first:]:
+        exec(compile(source, "<episode 10, real path>", "exec"), namespace)
+        plt.close("all")
+    assert namespace["resnet"] is not None and namespace["by_class"].maps.shape == (5, 224, 224)
+    assert namespace["by_class"].class_names[3:] == ("street sign", "French bulldog")
+    assert namespace["explorer"].controls["target"].options[0][0].split(" (")[0] in namespace["categories"]

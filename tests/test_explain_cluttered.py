@@ -1,4 +1,7 @@
-"""Cluttered digits: boxes and markers where they should be, the marker correlation as asked, seeds; the pointing game."""
+"""Cluttered digits: boxes and markers where they should be, the marker correlation as asked, seeds.
+
+And the pointing game on maps whose answer is known.
+"""
 
 import numpy as np
 import pytest
@@ -44,7 +47,8 @@ def test_markers_are_squares_of_their_class_colour_clear_of_the_digit(digits):
     for i in range(0, len(data), 7):
         x0, y0, x1, y1 = data.marker_boxes[i]
         assert x1 - x0 == y1 - y0 == 5 and 0 <= x0 and x1 <= 28 and 0 <= y0 and y1 <= 28
-        np.testing.assert_allclose(X[i, :, y0:y1, x0:x1], MARKER_COLOURS[data.marker_classes[i]][:, None, None] * np.ones((3, 5, 5)))
+        colour = MARKER_COLOURS[data.marker_classes[i]][:, None, None]
+        np.testing.assert_allclose(X[i, :, y0:y1, x0:x1], np.broadcast_to(colour, (3, 5, 5)))
         dx0, dy0, dx1, dy1 = data.digit_boxes[i]
         assert x1 < dx0 or x0 > dx1 or y1 < dy0 or y0 > dy1  # at least a pixel of space between the boxes
     # coloured pixels are the marker's only: everything outside it is grey

@@ -9,14 +9,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
-from IPython.display import Image
+import ipywidgets as widgets
 from matplotlib.patches import Rectangle
 from PIL import Image as PILImage
 
 from trustml import set_seed
 from trustml.explain import cam, cam_view, overlay, plot_cams, plot_randomization_check, randomization_check
 from trustml.models import SimpleCNN
-from trustml.widgets import ViewWidget, cam_explorer
+from trustml.widgets import ViewWidget, cam_explorer, figure_png
 
 NAMES = ["cat", "dog", "car", "tree"]
 
@@ -96,6 +96,11 @@ def explorer(model, image):
     return cam_explorer(model, image, class_names=NAMES, target_layer="body.4", device="cpu")
 
 
+def frame(explorer) -> bytes:
+    """The PNG the explorer shows."""
+    return explorer.frame.children[0].value
+
+
 def shown_map(explorer):
     return explorer.figure.artist.get_array().copy()
 
@@ -108,23 +113,27 @@ def test_the_explorer_starts_on_the_prediction_with_classes_ordered_by_probabili
     assert [k for _, k in options] == order
     assert options[0][0] == f"{NAMES[order[0]]} ({probabilities[order[0]]:.1%})"
     assert explorer.values == {"target": order[0], "method": "gradcam"}
-    assert isinstance(explorer.result, Image) and explorer.result.format == "png"
+    assert explorer.result is explorer.figure and isinstance(explorer.frame.children[0], widgets.Image)
     expected = cam(model, image, target_layer="body.4", device="cpu")
     np.testing.assert_array_equal(shown_map(explorer), overlay(image, expected.maps[0]))
 
 
 @pytest.mark.parametrize("control, value", [("target", "other class"), ("method", "eigencam")])
 def test_moving_each_control_changes_what_is_drawn(explorer, model, image, control, value):
-    before_png, before_map, redraws = explorer.result.data, shown_map(explorer), explorer.redraws
+    before_png, before_map, redraws = frame(explorer), shown_map(explorer), explorer.redraws
     if value == "other class":
         value = explorer.controls["target"].options[-1][1]
     explorer.controls[control].value = value
     assert explorer.redraws == redraws + 1
-    assert explorer.result.data != before_png and not np.array_equal(shown_map(explorer), before_map)
+    assert frame(explorer) != before_png and not np.array_equal(shown_map(explorer), before_map)
     expected = cam(model, image, target=explorer.values["target"], method=explorer.values["method"],
                    target_layer="body.4", device="cpu")
     np.testing.assert_array_equal(shown_map(explorer), overlay(image, expected.maps[0]))
-    assert not np.array_equal(pixels(explorer.result.data), pixels(before_png))
+    assert not np.array_equal(pixels(frame(explorer)), pixels(before_png))
+    # the frame is the picture the static view draws for these values
+    static = cam_view(model, image, target=explorer.values["target"], method=explorer.values["method"],
+                      class_names=NAMES, target_layer="body.4", device="cpu")
+    assert (pixels(frame(explorer)) == pixels(figure_png(static))).all()
 
 
 def test_find_narrows_the_classes_and_going_back_reuses_the_maps(explorer):

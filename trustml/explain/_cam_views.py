@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -10,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from trustml._live import LiveFigure
 from trustml.explain._cam import CAMResult, _as_images, cam, overlay
 from trustml.explain._cam_checks import RandomizationCheck
 
@@ -176,11 +176,21 @@ def plot_randomization_check(checks, images, *, index: int = 0, alpha: float = 0
     return fig
 
 
-class CAMFigure:
-    """One image beside its CAM overlay: built once, :meth:`update` swaps the map and the title in place.
+class CAMFigure(LiveFigure):
+    """One image beside its CAM overlay: built once, :meth:`update` swaps the map, its peak and the title in place.
 
     :func:`cam_view` is this figure built and updated once; the CAM explorer
-    widget keeps one and updates it on every control move.
+    widget keeps one and updates it on every control move (only the right
+    half is drawn again).
+
+    Parameters
+    ----------
+    image : torch.Tensor
+        One image (C, H, W) in [0, 1].
+    alpha : float, default 0.5
+        Weight of the heat map in the overlay.
+    pyplot : bool, default False
+        Register the figure with pyplot (for a static view).
 
     Examples
     --------
@@ -193,10 +203,12 @@ class CAMFigure:
     b'\\x89PNG'
     """
 
-    def __init__(self, image, *, alpha: float = 0.5):
+    def __init__(self, image, *, alpha: float = 0.5, pyplot: bool = False):
+        from matplotlib.transforms import Bbox, TransformedBbox
+
+        super().__init__(figsize=(6.4, 3.5), pyplot=pyplot)
         self.image = _as_images(image, "image")[:1]
         self.alpha = alpha
-        self.figure = Figure(figsize=(6.4, 3.5))
         left, right = self.figure.subplots(1, 2)
         shown = self.image[0].permute(1, 2, 0).numpy()
         left.imshow(shown.squeeze(-1) if shown.shape[-1] == 1 else shown, cmap="gray", vmin=0, vmax=1)
@@ -204,11 +216,15 @@ class CAMFigure:
         blank = np.zeros(self.image.shape[2:], dtype=np.float32)
         self.artist = right.imshow(overlay(self.image[0], blank, alpha=alpha))
         (self.peak,) = right.plot([0], [0], marker="x", color="white", ms=9, mew=2, ls="")
-        self.title = right.set_title("", fontsize="medium")
+        self.title = right.set_title(" \n ", fontsize="medium")  # two lines: the method and class, the layer
         for ax in (left, right):
             ax.set_xticks([])
             ax.set_yticks([])
         self.figure.tight_layout()
+        # the right half, title included (a title lies above its Axes' box); what update changes, in the order
+        # matplotlib draws an Axes, with the spines that lie over the image
+        self.add_panel(TransformedBbox(Bbox([[0.5, 0], [1, 1]]), self.figure.transFigure),
+                       [self.artist, self.peak, *right.spines.values(), self.title])
 
     def update(self, *, cam_map: np.ndarray, title: str) -> CAMFigure:
         """Show ``cam_map`` over the image, its peak, and ``title``; returns ``self``."""
@@ -216,12 +232,6 @@ class CAMFigure:
         self.peak.set_data(*[[v] for v in _peak(cam_map)])
         self.title.set_text(title)
         return self
-
-    def png(self, *, dpi: int = 80) -> bytes:
-        """The figure as PNG bytes (what the widget shows)."""
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=dpi)
-        return buffer.getvalue()
 
 
 def _cam_title(result: CAMResult) -> str:
@@ -264,5 +274,5 @@ def cam_view(
         raise ValueError(f"cam_view draws one image; got a batch of {len(image)}: pass images[i].")
     result = cam(model, image, target=target, method=method, target_layer=target_layer, class_names=class_names,
                  preprocess=preprocess, device=device)
-    return CAMFigure(image, alpha=alpha).update(cam_map=result.maps[0], title=_cam_title(result)).figure
+    return CAMFigure(image, alpha=alpha, pyplot=True).update(cam_map=result.maps[0], title=_cam_title(result)).figure
 

@@ -7,7 +7,6 @@ draws the same view for a given class and method (and renders statically).
 from __future__ import annotations
 
 import ipywidgets as widgets
-from IPython.display import Image
 import numpy as np
 import torch
 
@@ -66,7 +65,7 @@ def cam_explorer(
     trustml.widgets.ViewWidget
         Controls ``target`` (a class index) and ``method``; ``.find`` is the
         search box; ``.figure`` the :class:`~trustml.explain.CAMFigure` it
-        updates; ``.result`` the PNG image of its last drawing;
+        updates (``.result`` is the same figure, after the last redraw);
         ``.computed`` the maps computed so far, by (class, method).
 
     Examples
@@ -125,7 +124,7 @@ def cam_explorer(
                 computed[key] = cam(model, image, target=int(target), method=method, target_layer=target_layer,
                                     class_names=names, preprocess=preprocess, device=device)
             figure.update(cam_map=computed[key].maps[0], title=_cam_title(computed[key]))
-        return Image(figure.png(), format="png")
+        return figure
 
     controls = {
         "target": widgets.Dropdown(options=[(labels[int(k)], int(k)) for k in order], value=int(start),
