@@ -56,7 +56,7 @@ def plot_cams(
     """A grid: the images in the first row, then one row of CAM overlays per entry of ``rows``.
 
     Each overlay marks the map's peak with a cross (what the pointing game
-    looks at); boxes are drawn on every row: the digit's in green, the
+    looks at; a blank map has none); boxes are drawn on every row: the digit's in green, the
     marker's dashed in white.
 
     Parameters
@@ -104,7 +104,8 @@ def plot_cams(
         for r, (title, m) in enumerate(maps.items(), start=1):
             ax = axes[r, i]
             ax.imshow(overlay(images[i], m[i], alpha=alpha))
-            ax.plot(*_peak(m[i]), marker="x", color="white", ms=7, mew=2)
+            if np.ptp(m[i]) > 0:  # a blank map has no peak
+                ax.plot(*_peak(m[i]), marker="x", color="white", ms=7, mew=2)
             value = rows[title]
             if isinstance(value, CAMResult):
                 ax.set_title(_label(value, i), fontsize="small")
@@ -216,11 +217,11 @@ class CAMFigure(LiveFigure):
         blank = np.zeros(self.image.shape[2:], dtype=np.float32)
         self.artist = right.imshow(overlay(self.image[0], blank, alpha=alpha))
         (self.peak,) = right.plot([0], [0], marker="x", color="white", ms=9, mew=2, ls="")
-        self.title = right.set_title(" \n ", fontsize="medium")  # two lines: the method and class, the layer
+        self.title = right.set_title("", fontsize="medium")  # two lines: the method and class, the layer
         for ax in (left, right):
             ax.set_xticks([])
             ax.set_yticks([])
-        self.figure.tight_layout()
+        self.figure.subplots_adjust(left=0.02, right=0.98, bottom=0.03, top=0.82, wspace=0.08)  # room for the title
         # the right half, title included (a title lies above its Axes' box); what update changes, in the order
         # matplotlib draws an Axes, with the spines that lie over the image
         self.add_panel(TransformedBbox(Bbox([[0.5, 0], [1, 1]]), self.figure.transFigure),
@@ -229,7 +230,7 @@ class CAMFigure(LiveFigure):
     def update(self, *, cam_map: np.ndarray, title: str) -> CAMFigure:
         """Show ``cam_map`` over the image, its peak, and ``title``; returns ``self``."""
         self.artist.set_data(overlay(self.image[0], cam_map, alpha=self.alpha))
-        self.peak.set_data(*[[v] for v in _peak(cam_map)])
+        self.peak.set_data(*([[v] for v in _peak(cam_map)] if np.ptp(cam_map) > 0 else [[], []]))  # blank: no peak
         self.title.set_text(title)
         return self
 
