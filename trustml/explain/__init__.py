@@ -1,9 +1,22 @@
-"""Explaining models: class activation maps (through pytorch-grad-cam) and the checks they need.
+"""Explaining models: class activation maps through pytorch-grad-cam, and the checks they need.
 
-:func:`cam` computes a map with any of pytorch-grad-cam's methods for any class
-(by index or name), :func:`overlay` draws it over the image.
-:func:`make_cluttered_digits` makes digits on a canvas with known boxes and a
-spurious marker, and :func:`pointing_game` scores maps against the boxes.
+Compute: :func:`cam` (any of pytorch-grad-cam's methods, :data:`CAM_METHODS`,
+for any class by index or by name; :func:`suggest_target_layer` names the last
+convolutional layer, :func:`class_index` finds a class by name). Look:
+:func:`overlay`, :func:`plot_cams`, :func:`cam_view` (the view behind
+``trustml.widgets.cam_explorer``). Measure: :func:`make_cluttered_digits` makes
+digits with known boxes and a spurious marker, :func:`pointing_game` scores maps
+against boxes. Check: :func:`randomization_check` (Adebayo et al. 2018) and
+:func:`road` (ROAD, through pytorch-grad-cam). The real path:
+:func:`imagenet_classifier` (torchvision weights from torch's cache) and
+:func:`load_image`.
+
+>>> import torch
+>>> from trustml.explain import cam
+>>> from trustml.models import SimpleCNN
+>>> result = cam(SimpleCNN(), torch.rand(2, 1, 28, 28), method="gradcam++", target_layer="body.4", device="cpu")
+>>> result.maps.shape
+(2, 28, 28)
 """
 
 from trustml.explain._cam import (

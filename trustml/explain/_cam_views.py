@@ -139,6 +139,17 @@ def plot_randomization_check(checks, images, *, index: int = 0, alpha: float = 0
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import torch
+    >>> from trustml.explain import plot_randomization_check, randomization_check
+    >>> from trustml.models import SimpleCNN
+    >>> images = torch.rand(2, 1, 16, 16)
+    >>> check = randomization_check(SimpleCNN(), images, target_layer="body.4", device="cpu")
+    >>> fig = plot_randomization_check(check, images)
+    >>> [line.get_label() for line in fig.axes[0].lines][:1]
+    ['gradcam']
     """
     if isinstance(checks, RandomizationCheck):
         checks = {checks.method: checks}
