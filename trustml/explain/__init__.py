@@ -18,14 +18,18 @@ from trustml.explain._probes import (
     randomly_initialised,
     sentence_embeddings,
 )
+from trustml.explain._tabular import complexity_sweep, count_parameters, plot_complexity
 
 __all__ = [
     "EMBEDDED_ENCODER",
     "REAL_ENCODER",
     "Encoder",
+    "complexity_sweep",
     "control_task",
+    "count_parameters",
     "load_encoder",
     "make_probe",
+    "plot_complexity",
     "plot_probe_layers",
     "plot_projection",
     "probe_layers",
