@@ -15,13 +15,17 @@ from trustml.widgets.data_parameters import (
 )
 from trustml.widgets.fairness import threshold_explorer
 from trustml.widgets.hardness import data_map_explorer, hardness_type_explorer
+from trustml.widgets.probes import LayerFigure, layer_explorer, layer_view
 
 __all__ = [
+    "LayerFigure",
     "ViewWidget",
     "category_grid_view",
     "category_grid_widget",
     "data_map_explorer",
     "hardness_type_explorer",
+    "layer_explorer",
+    "layer_view",
     "threshold_explorer",
     "trajectory_view",
     "trajectory_widget",
