@@ -60,7 +60,7 @@ def test_the_coefficients_read_as_the_prose_says(ep07):
     for less in ["checking_account=little", "checking_account=moderate"]:
         assert c.loc[less, "high"] < 0  # "less likely to be good risks", interval below zero
     assert c.loc["duration", "high"] < 0  # "a longer loan duration goes with a lower chance"
-    assert c.loc["credit_amount", "coefficient"] < 0 < c.loc["credit_amount", "high"]  # "negative too, but crosses zero"
+    assert c.loc["credit_amount", "coefficient"] < 0 < c.loc["credit_amount", "high"]  # "negative too, but crosses"
     assert ep07["X"][["credit_amount", "duration"]].corr().iloc[0, 1] > 0.5  # "amount and duration are correlated"
 
 

@@ -36,7 +36,7 @@ def solutions(nb):
 
 FULL = pytest.mark.skipif(
     os.environ.get("TRUSTML_CLAIMS_FULL") != "1",
-    reason="full mode adds 1-2 minutes: run with TRUSTML_CLAIMS_FULL=1 (before a release, or after changing the episode)",
+    reason="full mode adds 1-2 minutes: run with TRUSTML_CLAIMS_FULL=1 (before a release, or after changing it)",
 )
 
 

@@ -174,7 +174,8 @@ def hub(monkeypatch):
 def test_a_cached_real_model_is_used_without_a_download(hub, offline):
     fake = hub(offline, cached=["distilbert-base-uncased"])
     encoder = load_encoder()
-    assert (encoder.source, encoder.name, encoder.model) == ("real", "distilbert-base-uncased", "model:distilbert-base-uncased")
+    assert (encoder.source, encoder.name) == ("real", "distilbert-base-uncased")
+    assert encoder.model == "model:distilbert-base-uncased"
     assert fake.calls == [("distilbert-base-uncased", True)]
 
 
@@ -280,7 +281,8 @@ def test_a_probe_memorises_a_group_control_task_when_the_groups_are_encoded():
     vectors = rng.normal(size=(20, 16))[words] + 0.1 * rng.normal(size=(600, 16))
     y = rng.integers(0, 2, 600)
     control = control_task(y, groups=words, seed=0)
-    table = probe_layers(vectors[None, :400], y[:400], vectors[None, 400:], y[400:], control=(control[:400], control[400:]))
+    control = (control[:400], control[400:])
+    table = probe_layers(vectors[None, :400], y[:400], vectors[None, 400:], y[400:], control=control)
     assert table.loc[0, "control accuracy"] > 0.9 and table.loc[0, "accuracy"] < 0.65
 
 

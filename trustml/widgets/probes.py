@@ -99,7 +99,8 @@ class LayerFigure:
         """Show ``layer``, coloured by the property ``colour_by``; returns the figure."""
         from matplotlib.lines import Line2D
 
-        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < len(self.projections):
+        layers = len(self.projections)
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < layers:
             raise ValueError(f"layer must be an integer from 0 to {len(self.projections) - 1}, got {layer!r}.")
         if colour_by not in self.properties:
             raise ValueError(f"colour_by must be one of {sorted(self.properties)}, got {colour_by!r}.")
