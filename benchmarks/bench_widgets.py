@@ -21,7 +21,10 @@ Data (generated or embedded, so the numbers do not depend on a cache):
 * episode 06, threshold explorer: 4,749 rows (MEPS' validation size), the German
   credit data resampled, scored by logistic regression;
 * episode 09, layer explorer: 7 hidden states x 2,000 sentences projected to 2-D
-  (the probe sweep's size), two properties to colour by.
+  (the probe sweep's size), two properties to colour by;
+* episode 10, CAM explorer: the episode's CNN (untrained: the cost is the same) on
+  one cluttered digit; every class and method is a new CAM until it has been
+  shown once (the explorer keeps the maps it computed).
 
 Usage: ``.venv/bin/python benchmarks/bench_widgets.py [--moves 20] [--only NAME]``; with
 ``PYTHONPATH=<a checkout of another commit>`` it measures that version (a before/after table).
@@ -138,6 +141,19 @@ def episode09_layers():
     return layer_explorer(points, properties, tables, title="all-MiniLM-L6-v2")
 
 
+def episode10_cam_explorer():
+    from trustml import set_seed
+    from trustml.explain import make_cluttered_digits
+    from trustml.models import SimpleCNN
+    from trustml.widgets import cam_explorer
+
+    X, y, names = digits_images(1)
+    image = make_cluttered_digits(X, y, marker_correlation=0.0).X[0]
+    set_seed(0)
+    model = SimpleCNN(in_channels=3, num_classes=10, width=12, depth=3).eval()  # the episode's network
+    return cam_explorer(model, image, class_names=names, target_layer="body.8", device="cpu")
+
+
 WIDGETS = {
     "03 data-map explorer": episode03_data_map,
     "03 hardness-type explorer": episode03_hardness_types,
@@ -145,6 +161,7 @@ WIDGETS = {
     "04 class-grid widget": episode04_class_grid,
     "06 threshold explorer": episode06_thresholds,
     "09 layer explorer": episode09_layers,
+    "10 CAM explorer": episode10_cam_explorer,
 }
 
 

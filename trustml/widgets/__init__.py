@@ -9,6 +9,7 @@ widgets do not render). Figures that a widget redraws on every move are
 
 from trustml._live import LiveFigure, figure_png
 from trustml.widgets._view import ViewWidget
+from trustml.widgets.cam import cam_explorer
 from trustml.widgets.data_parameters import (
     category_grid_view,
     category_grid_widget,
@@ -23,6 +24,7 @@ __all__ = [
     "LayerFigure",
     "LiveFigure",
     "ViewWidget",
+    "cam_explorer",
     "category_grid_view",
     "category_grid_widget",
     "data_map_explorer",
