@@ -174,7 +174,7 @@ def test_data_map_rgb_images(known):
         (dict(mask=np.ones(5, bool)), ValueError, "mask has shape .5,. but the result has 60 samples"),
         (dict(mask=np.full(N, 2)), ValueError, "mask must be boolean"),
         (dict(n_images=0), ValueError, "n_images must be a positive integer"),
-        (dict(confidence_threshold=0.7), ValueError, "confidence_threshold must be in"),
+        (dict(confidence_threshold=0.7), ValueError, r"confidence_threshold must be a number in \[0, 0.5\]"),
     ],
 )
 def test_data_map_bad_input(known, kwargs, error, match):

@@ -13,6 +13,8 @@ import math
 import numpy as np
 import torch
 
+from trustml._checks import check_number, check_seed, real_array
+
 __all__ = [
     "categorize",
     "plot_category_grid",
@@ -27,19 +29,12 @@ CATEGORY_COLORS = {"easy": "green", "need-review": "orange", "hard": "red"}
 
 
 def _as_trajectories(trajectories) -> np.ndarray:
-    if isinstance(trajectories, torch.Tensor):
-        trajectories = trajectories.detach().cpu().numpy()
-    if not isinstance(trajectories, np.ndarray):
+    if not isinstance(trajectories, (np.ndarray, torch.Tensor)):
         raise TypeError(
             f"trajectories must be a numpy array or tensor (epochs, N) of temperatures σ, "
             f"got {type(trajectories).__name__}; use DataParameters.trajectories_."
         )
-    if trajectories.ndim != 2 or 0 in trajectories.shape:
-        raise ValueError(
-            f"trajectories must have shape (epochs, N) with at least one epoch and sample, "
-            f"got {trajectories.shape}."
-        )
-    trajectories = trajectories.astype(np.float64)
+    trajectories = real_array(trajectories, "trajectories", axes=("epochs", "N"), finite=False)
     if not np.isfinite(trajectories).all() or (trajectories <= 0).any():
         raise ValueError(
             "trajectories must hold positive, finite temperatures σ (not log σ): "
@@ -99,10 +94,8 @@ def categorize(trajectories, *, window: float = 0.5, margin: float = 0.0) -> np.
     ['easy', 'hard', 'need-review']
     """
     log_sigma = np.log(_as_trajectories(trajectories))
-    if isinstance(window, bool) or not isinstance(window, (int, float)) or not 0 < window <= 1:
-        raise ValueError(f"window must be a share of the epochs in (0, 1], got {window!r}.")
-    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < math.inf:
-        raise ValueError(f"margin must be a non-negative number (in log σ), got {margin!r}.")
+    window = check_number(window, "window", low=0, high=1, low_open=True, hint=" (a share of the epochs)")
+    margin = check_number(margin, "margin", low=0, hint=" (in log σ)")
     last = log_sigma[-max(1, math.ceil(window * len(log_sigma))) :]
     categories = np.full(log_sigma.shape[1], "need-review", dtype=object)
     categories[(last < -margin).all(axis=0)] = "easy"
@@ -138,9 +131,18 @@ def trajectory_tsne(trajectories, *, perplexity: float = 30.0, seed: int = 0) ->
     from sklearn.manifold import TSNE
 
     log_sigma = np.log(_as_trajectories(trajectories)).T
-    n = len(log_sigma)
-    if isinstance(perplexity, bool) or not isinstance(perplexity, (int, float)) or not 0 < perplexity < n:
-        raise ValueError(f"perplexity must be positive and below the number of samples ({n}), got {perplexity!r}.")
+    n, epochs = log_sigma.shape
+    if n < 2:
+        raise ValueError("trajectories has 1 sample: t-SNE places samples relative to each other, so it needs 2.")
+    if epochs < 2:
+        raise ValueError(
+            "trajectories has 1 epoch: a trajectory of one value has nothing to embed in 2-D; record at least 2."
+        )
+    if not np.ptp(log_sigma, axis=0).any():
+        raise ValueError("every trajectory is the same: t-SNE has nothing to separate (scikit-learn would crash).")
+    perplexity = check_number(perplexity, "perplexity", low=0, high=n, low_open=True, high_open=True,
+                              hint=" (below the number of samples)")  # fmt: skip
+    seed = check_seed(seed, maximum=2**32 - 1)
     tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed)
     return tsne.fit_transform(log_sigma)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from trustml.hardness._characterize import Characterization, evaluate
-from trustml.hardness._checks import check_labels, to_numpy
+from trustml._checks import check_labels, to_numpy
 from trustml.hardness._methods import METHODS, easy_ambiguous_hard
 
 __all__ = ["plot_data_map", "plot_hardest", "plot_method_ranking"]
