@@ -106,8 +106,9 @@ def sweep(dataset=None, values=None, thresholds=(0.5,), **changes):
 def by_group(y_true=None, y_pred=None, features=None, weights=None):
     def call():
         labels = val().labels.ravel()
+        predicted = (scores() > 0.5).astype(float) if y_pred is None else y_pred()
         return metrics_by_group(
-            labels if y_true is None else y_true(labels), (scores() > 0.5).astype(float) if y_pred is None else y_pred(),
+            labels if y_true is None else y_true(labels), predicted,
             sensitive_features=protected_values(val()) if features is None else features(),
             sample_weight=None if weights is None else weights(),
         )  # fmt: skip

@@ -363,7 +363,8 @@ ENRICHMENT = [
     ("t-SNE: one epoch", lambda: trajectory_tsne(SIGMA[:1], perplexity=5), ValueError, "trajectories has 1 epoch"),
     ("t-SNE: all the same", lambda: trajectory_tsne(np.ones((5, 12)), perplexity=5), ValueError,
      "every trajectory is the same"),
-    ("t-SNE: perplexity 0", lambda: trajectory_tsne(SIGMA, perplexity=0), ValueError, r"perplexity must be .*\(0, 12\)"),
+    ("t-SNE: perplexity 0", lambda: trajectory_tsne(SIGMA, perplexity=0), ValueError,
+     r"perplexity must be .*\(0, 12\)"),
     ("t-SNE: perplexity too large", lambda: trajectory_tsne(SIGMA, perplexity=12), ValueError, "below the number"),
     ("t-SNE: seed negative", lambda: trajectory_tsne(SIGMA, perplexity=5, seed=-1), ValueError, "seed must be"),
     ("t-SNE: seed text", lambda: trajectory_tsne(SIGMA, perplexity=5, seed="a"), ValueError, "seed must be"),
@@ -431,7 +432,8 @@ def test_perturbing_fewer_than_asked_warns_and_says_so(call, phrase, changed):
 def test_undefined_cosines_and_single_sample_classes_warn():
     scores = assert_warns(lambda: prototypicality(np.r_[np.zeros((1, 4)), FEATURES[1:]], LABELS), "1 sample")
     assert scores[0] == 1.0 and np.isfinite(scores).all()
-    scores = assert_warns(lambda: vog(GRADIENTS, np.array([0, 0, 1, 1, 1, 3])), r"class\(es\) \[3\] have a single sample")
+    single = r"class\(es\) \[3\] have a single sample"
+    scores = assert_warns(lambda: vog(GRADIENTS, np.array([0, 0, 1, 1, 1, 3])), single)
     assert scores[5] == 0.0
 
 

@@ -343,8 +343,8 @@ def check_fitted_classifier(model, dataset, what: str = "model") -> np.ndarray:
         classes = None
     if classes is None or float(dataset.favorable_label) not in classes.tolist():
         raise ValueError(
-            f"the {what}'s classes {np.asarray(getattr(model, 'classes_', [])).tolist()} do not include the dataset's favourable "
-            f"label {dataset.favorable_label:g}: fit it on the dataset's labels (dataset.labels)."
+            f"the {what}'s classes {np.asarray(getattr(model, 'classes_', [])).tolist()} do not include the "
+            f"dataset's favourable label {dataset.favorable_label:g}: fit it on the dataset's labels (dataset.labels)."
         )
     return classes
 

@@ -68,7 +68,7 @@ def group_mask(dataset, groups, which: str) -> np.ndarray:
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
                 raise TypeError(
                     f"{which} gives {name} the value {value!r}, but protected attributes hold numbers"
-                    f"{_value_hint(dataset, name, value)}; trustml.fairness.protected_groups(dataset) builds the groups."
+                    f"{_value_hint(dataset, name, value)}; protected_groups(dataset) builds the groups."
                 )
     mask = compute_boolean_conditioning_vector(
         dataset.protected_attributes, dataset.protected_attribute_names, condition=list(groups)
