@@ -233,5 +233,20 @@ def check_weights(weights, n: int, what: str) -> np.ndarray:
     return weights
 
 
+def check_class_names(class_names, num_classes: int | None = None, what: str = "class_names") -> list:
+    """A list of distinct class names (as strings), one per class when ``num_classes`` is given."""
+    if isinstance(class_names, (str, bytes, dict)) or not isinstance(class_names, Iterable):
+        raise TypeError(f"{what} must be a list of names, one per class, e.g. ['cat', 'dog']; got {class_names!r}.")
+    names = [str(name) for name in class_names]
+    if not names:
+        raise ValueError(f"{what} is empty: give one name per class.")
+    if num_classes is not None and len(names) != num_classes:
+        raise ValueError(f"{what} has {len(names)} names but there are {num_classes} classes: give one per class.")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{what} has {repeated[0]!r} more than once: each class needs its own name.")
+    return names
+
+
 def unknown_name(what: str, name, known) -> ValueError:
     return ValueError(f"Unknown {what} {name!r}; the known ones are: {', '.join(known)}.")

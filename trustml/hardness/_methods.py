@@ -305,12 +305,13 @@ def easy_ambiguous_hard(confidence, uncertainty, *, confidence_threshold=0.2, un
             f"confidence and uncertainty must have one value per sample each, got {len(confidence)} and "
             f"{len(uncertainty)}."
         )
-    if confidence.min() < 0 or confidence.max() > 1:
+    slack = 1e-9  # rounding in means of probabilities
+    if confidence.min() < -slack or confidence.max() > 1 + slack:
         raise ValueError(
             f"confidence must be mean probabilities in [0, 1], got values in [{confidence.min():.3g}, "
             f"{confidence.max():.3g}]: pass data_map(...)['confidence']."
         )
-    if uncertainty.min() < 0 or uncertainty.max() > 0.5:
+    if uncertainty.min() < -slack or uncertainty.max() > 0.5 + slack:
         raise ValueError(
             f"uncertainty must be a spread of probabilities in [0, 0.5] (variability or aleatoric), got values in "
             f"[{uncertainty.min():.3g}, {uncertainty.max():.3g}]: pass data_map(...)['variability'] or ['aleatoric']."
