@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
+from trustml._live import LiveFigure
 from trustml.fairness._by_group import group_table
 from trustml.fairness._data import describe_dataset, group_label
 from trustml.fairness._metrics import (
@@ -378,16 +377,16 @@ def _confusion_frame(table, about):
 _RATES = ("selection rate", "TPR", "FPR")
 
 
-class ExplorerFigure:
+class ExplorerFigure(LiveFigure):
     """The explorer's figure: rates by group, and the current point on the trade-off curve.
 
     Built once for a curve and the group names; :meth:`update` moves the bars,
     the point and the labels to a new :class:`ExplorerState`, so a widget
-    redraws without building new axes.
+    redraws without building new axes (a :class:`~trustml.widgets.LiveFigure`).
     """
 
     def __init__(self, state: ExplorerState):
-        self.figure = Figure(figsize=(10, 3.2))  # not registered with pyplot: shown only when displayed
+        super().__init__(figsize=(10, 3.2))  # not registered with pyplot: shown only when displayed
         rates_ax, curve_ax = self.figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
         self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.22, top=0.88, wspace=0.3)
         x, width = np.arange(len(_RATES)), 0.4
@@ -412,6 +411,9 @@ class ExplorerFigure:
         curve_ax.set_title("accuracy–fairness trade-off", fontsize="medium")
         self.curve_legend = curve_ax.legend(fontsize="small", loc="lower left")
         self.note = self.figure.text(0.01, 0.01, "", fontsize="small", color="crimson")
+        self.add_panel(self.figure, [
+            *(bar for bars in self.bars for bar in bars), self.point, self.rates_legend, self.curve_legend, self.note,
+        ])  # fmt: skip
         self.update(state)
 
     def update(self, state: ExplorerState) -> ExplorerFigure:
@@ -435,29 +437,3 @@ class ExplorerFigure:
         self.note.set_text("; ".join(state.undefined))
         return self
 
-    def png(self, *, dpi=80) -> bytes:
-        """The figure as PNG bytes, redrawing only what :meth:`update` changes (blitting).
-
-        The first call draws everything but the changing parts once and keeps
-        that background; later calls paste it and draw the bars, the point,
-        the legends and the note over it.
-        """
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from PIL import Image
-
-        if getattr(self, "_background", None) is None or self.figure.dpi != dpi:
-            self.figure.set_dpi(dpi)
-            self._canvas = FigureCanvasAgg(self.figure)
-            for artist in self._changing():
-                artist.set_animated(True)  # left out of full draws
-            self._canvas.draw()
-            self._background = self._canvas.copy_from_bbox(self.figure.bbox)
-        self._canvas.restore_region(self._background)
-        for artist in self._changing():
-            self.figure.draw_artist(artist)
-        buffer = io.BytesIO()
-        Image.fromarray(np.asarray(self._canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
-
-    def _changing(self):
-        return [*(bar for bars in self.bars for bar in bars), self.point, self.rates_legend, self.curve_legend, self.note]

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from trustml._checks import check_number, check_seed, real_array
+from trustml._live import LiveFigure
 
 __all__ = [
     "categorize",
@@ -182,15 +183,6 @@ def _check_mask(mask, n: int):
     return mask
 
 
-def _show_image(ax, image, color, linewidth=4):
-    ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_edgecolor(color)
-        spine.set_linewidth(linewidth)
-
-
 def plot_trajectories(
     trajectories, indices, *, categories=None, labels=None, class_names=None, mask=None, images=None, title=None
 ):
@@ -224,68 +216,144 @@ def plot_trajectories(
     >>> import numpy as np
     >>> sigma = np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.2, size=(10, 30)), axis=0))
     >>> fig = plot_trajectories(sigma, [0, 5], categories=categorize(sigma))
-    >>> len(fig.axes[0].lines)          # two samples and the σ = 1 line
-    3
+    >>> [line.get_label() for line in fig.axes[0].lines if line.get_visible()]
+    ['#0 (need-review)', '#5 (need-review)', '_σ = 1']
     """
-    import matplotlib.pyplot as plt
-
-    sigma = _as_trajectories(trajectories)
-    epochs, n = sigma.shape
     indices = [int(i) for i in np.atleast_1d(np.asarray(indices))]
-    if not indices or len(indices) > 12:
-        raise ValueError(f"Choose between 1 and 12 samples to draw, got {len(indices)}.")
-    bad = [i for i in indices if not 0 <= i < n]
-    if bad:
-        raise ValueError(f"Sample indices {bad} are out of range 0..{n - 1}.")
-    if categories is not None:
-        categories = _check_categories(categories, n)
-    mask = _check_mask(mask, n)
-    if labels is not None:
-        labels = np.asarray(labels)
-        if labels.shape != (n,):
-            raise ValueError(f"labels must have one entry per sample ({n}), got shape {labels.shape}.")
-    if images is not None:
-        images = _images_for_display(images)
-        if len(images) != n:
-            raise ValueError(f"images has {len(images)} samples but the trajectories have {n}.")
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    colors = [
-        CATEGORY_COLORS[categories[i]] if categories is not None else cycle[k % len(cycle)]
-        for k, i in enumerate(indices)
-    ]
+    if not indices or len(indices) > TrajectoryFigure.slots:
+        raise ValueError(f"Choose between 1 and {TrajectoryFigure.slots} samples to draw, got {len(indices)}.")
+    figure = TrajectoryFigure(
+        trajectories, categories=categories, labels=labels, class_names=class_names, mask=mask, images=images,
+        pyplot=True,
+    )  # fmt: skip
+    return figure.update(indices, title=title).figure
 
-    if images is None:
-        fig, ax = plt.subplots(figsize=(7, 3.6))
-    else:
-        fig = plt.figure(figsize=(max(7, 0.9 * len(indices)), 5))
-        grid = fig.add_gridspec(2, len(indices), height_ratios=[3.2, 1])
-        ax = fig.add_subplot(grid[0, :])
-    x = np.arange(1, epochs + 1)
-    styles = ["-", "--", ":", "-."]
-    for k, (i, color) in enumerate(zip(indices, colors)):
-        name = f"#{i}"
+
+class TrajectoryFigure(LiveFigure):
+    """:func:`plot_trajectories`' figure for one set of trajectories, updated in place for each choice of samples.
+
+    Parameters are those of :func:`plot_trajectories` but ``indices`` and
+    ``title``, which :meth:`update` takes.
+    """
+
+    slots = 12
+    _STYLES = ("-", "--", ":", "-.")
+
+    def __init__(self, trajectories, *, categories=None, labels=None, class_names=None, mask=None, images=None,
+                 pyplot=False):  # fmt: skip
+        self.sigma = _as_trajectories(trajectories)
+        epochs, n = self.sigma.shape
+        self.categories = None if categories is None else _check_categories(categories, n)
+        self.mask = _check_mask(mask, n)
+        self.labels = None
         if labels is not None:
-            label = int(labels[i])
-            name += f" label {class_names[label] if class_names is not None else label}"
-        if categories is not None:
-            name += f" ({categories[i]})"
-        if mask is not None and mask[i]:
+            self.labels = np.asarray(labels)
+            if self.labels.shape != (n,):
+                raise ValueError(f"labels must have one entry per sample ({n}), got shape {self.labels.shape}.")
+        self.class_names = class_names
+        self.images = None
+        if images is not None:
+            self.images = _images_for_display(images)
+            if len(self.images) != n:
+                raise ValueError(f"images has {len(self.images)} samples but the trajectories have {n}.")
+        import matplotlib.pyplot as plt
+        from matplotlib.transforms import Bbox, TransformedBbox
+
+        self.cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        with_images = self.images is not None
+        super().__init__(figsize=(10.8, 5) if with_images else (9.5, 3.6), pyplot=pyplot)
+        fig = self.figure
+        split = 0.27 if with_images else 0.0  # the thumbnails' strip, below the plot
+        # fixed margins, room for the legend on the right (a layout engine would double the drawing time)
+        bottom = split + (0.1 if with_images else 0.14)
+        self.ax = ax = fig.add_axes((0.07, bottom, 0.62, 0.9 - bottom))
+        x = np.arange(1, epochs + 1)
+        self.lines = [ax.plot(x, np.full(epochs, np.nan), marker="o", ms=3, visible=False)[0] for _ in range(self.slots)]
+        one = ax.axhline(1.0, color="grey", lw=1, ls="--", label="_σ = 1")
+        ax.set_xlim(0.5, epochs + 0.5)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("temperature σ (log scale)")
+        self.note = ax.text(0.5, 0.5, "", ha="center", va="center", transform=ax.transAxes)
+        ax.legend(handles=self.lines[:1], fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        self.plot = self.add_panel(TransformedBbox(Bbox([[0, split], [1, 1]]), fig.transFigure), [
+            *self.lines, one, ax.yaxis, self.note, ax.get_legend(), ax.title,
+        ])  # fmt: skip
+        self.thumbnails = []
+        if with_images:
+            width = 0.94 / self.slots
+            for k in range(self.slots):
+                thumb = fig.add_axes((0.03 + k * width + 0.05 * width, 0.02, 0.9 * width, split - 0.08))
+                image = thumb.imshow(np.zeros(self.images.shape[1:]), cmap="gray" if self.images.ndim == 3 else None,
+                                     vmin=0, vmax=1, visible=False)  # fmt: skip
+                thumb.set_xticks([])
+                thumb.set_yticks([])
+                thumb.set_title("", fontsize=8)
+                for spine in thumb.spines.values():
+                    spine.set_linewidth(3)
+                self.thumbnails.append((thumb, image))
+            self.add_panel(TransformedBbox(Bbox([[0, 0], [1, split]]), fig.transFigure), [
+                artist for thumb, image in self.thumbnails for artist in (image, *thumb.spines.values(), thumb.title)
+            ])  # fmt: skip
+
+    def update(self, indices, *, title=None, message="No samples to draw."):
+        """Draw samples ``indices`` (at most 12); with none, ``message`` instead."""
+        n = self.sigma.shape[1]
+        indices = [int(i) for i in np.atleast_1d(np.asarray(indices, dtype=int))]
+        if len(indices) > self.slots:
+            raise ValueError(f"Choose at most {self.slots} samples to draw, got {len(indices)}.")
+        bad = [i for i in indices if not 0 <= i < n]
+        if bad:
+            raise ValueError(f"Sample indices {bad} are out of range 0..{n - 1}.")
+        colors = [
+            CATEGORY_COLORS[self.categories[i]] if self.categories is not None else self.cycle[k % len(self.cycle)]
+            for k, i in enumerate(indices)
+        ]
+        for k, line in enumerate(self.lines):
+            line.set_visible(k < len(indices))
+            if k < len(indices):
+                i = indices[k]
+                line.set_ydata(self.sigma[:, i])
+                line.set_color(colors[k])
+                line.set_linestyle(self._STYLES[k % len(self._STYLES)])
+                line.set_label(self._name(i))
+        ax = self.ax
+        _log_axis(ax.yaxis, self.sigma[:, indices] if indices else np.ones(1))
+        ax.set_ylim(*_log_limits(self.sigma[:, indices] if indices else np.ones(1)))
+        self.note.set_text("" if indices else message)
+        legend = ax.get_legend()
+        handles = self.lines[: len(indices)]
+        new = ax.legend(handles=handles or self.lines[:1], fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        new.set_visible(bool(handles))
+        self.plot[self.plot.index(legend)] = new
+        ax.set_title(title or "")
+        for k, (thumb, image) in enumerate(self.thumbnails):
+            used = k < len(indices)
+            image.set_visible(used)
+            if used:
+                image.set_data(self.images[indices[k]])
+            thumb.set_title(f"#{indices[k]}" if used else "", fontsize=8)
+            for spine in thumb.spines.values():
+                spine.set_visible(used)
+                spine.set_edgecolor(colors[k] if used else "none")
+        return self
+
+    def _name(self, i: int) -> str:
+        name = f"#{i}"
+        if self.labels is not None:
+            label = int(self.labels[i])
+            name += f" label {self.class_names[label] if self.class_names is not None else label}"
+        if self.categories is not None:
+            name += f" ({self.categories[i]})"
+        if self.mask is not None and self.mask[i]:
             name += " perturbed"
-        ax.plot(x, sigma[:, i], color=color, ls=styles[k % len(styles)], marker="o", ms=3, label=name)
-    ax.axhline(1.0, color="grey", lw=1, ls="--")
-    _log_axis(ax.yaxis, sigma[:, indices])
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("temperature σ (log scale)")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    if title:
-        ax.set_title(title)
-    if images is not None:
-        for k, (i, color) in enumerate(zip(indices, colors)):
-            thumb = fig.add_subplot(grid[1, k])
-            _show_image(thumb, images[i], color, linewidth=3)
-            thumb.set_title(f"#{i}", fontsize=8)
-    fig.tight_layout()
-    return fig
+        return name
+
+
+def _log_limits(values) -> tuple:
+    """Limits of a log axis around ``values``, with the margins matplotlib's autoscaling gives."""
+    low, high = np.log(float(np.min(values))), np.log(float(np.max(values)))
+    pad = 0.05 * (high - low) if high > low else 0.1
+    return float(np.exp(low - pad)), float(np.exp(high + pad))
 
 
 def _log_axis(axis, values) -> None:
@@ -445,44 +513,98 @@ def plot_category_grid(images, categories, sigma, *, per_row: int = 8, indices=N
     >>> len(fig.axes)
     9
     """
-    import matplotlib.pyplot as plt
+    return CategoryGridFigure(per_row=per_row, pyplot=True).update(
+        images, categories, sigma, indices=indices, mask=mask, title=title
+    ).figure
 
-    images = _images_for_display(images)
-    n = len(images)
-    categories = _check_categories(categories, n)
-    sigma = np.asarray(sigma, dtype=float)
-    if sigma.shape != (n,):
-        raise ValueError(f"sigma must have one temperature per image ({n}), got shape {sigma.shape}.")
-    if isinstance(per_row, bool) or not isinstance(per_row, int) or per_row < 1:
-        raise ValueError(f"per_row must be a positive integer, got {per_row!r}.")
-    indices = np.arange(n) if indices is None else np.asarray(indices)
-    if indices.shape != (n,):
-        raise ValueError(f"indices must have one entry per image ({n}), got shape {indices.shape}.")
-    mask = _check_mask(mask, n)
+
+class CategoryGridFigure(LiveFigure):
+    """:func:`plot_category_grid`'s figure, updated in place for each set of images (e.g. each class).
+
+    Parameters
+    ----------
+    per_row : int, default 8
+    pyplot : bool, default False
+    """
 
     rows = ("easy", "hard", "need-review")  # the seed's order
-    fig, axes = plt.subplots(3, per_row, figsize=(1.25 * per_row + 1.2, 4.6), squeeze=False)
-    for r, category in enumerate(rows):
-        members = np.flatnonzero(categories == category)
-        order = np.argsort(sigma[members], kind="stable")
-        if category != "easy":
-            order = order[::-1]
-        shown = members[order[:per_row]]
-        for c in range(per_row):
-            ax = axes[r, c]
-            if c < len(shown):
-                i = shown[c]
-                _show_image(ax, images[i], CATEGORY_COLORS[category])
-                note = "\nperturbed" if mask is not None and mask[i] else ""
-                ax.set_title(f"#{indices[i]} σ={sigma[i]:.2g}{note}", fontsize=7)
-            else:  # an empty cell keeps its axes (and the row's label) but shows nothing
-                ax.set_xticks([])
-                ax.set_yticks([])
-                ax.spines[:].set_visible(False)
-                if c == 0:
-                    ax.text(0.5, 0.5, "none", ha="center", va="center", transform=ax.transAxes)
-        axes[r, 0].set_ylabel(f"{category}\n{len(members)} of {n}", color=CATEGORY_COLORS[category], fontsize=9)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+
+    def __init__(self, *, per_row: int = 8, pyplot: bool = False):
+        if isinstance(per_row, bool) or not isinstance(per_row, int) or per_row < 1:
+            raise ValueError(f"per_row must be a positive integer, got {per_row!r}.")
+        self.per_row = per_row
+        super().__init__(figsize=(1.25 * per_row + 1.2, 4.6), pyplot=pyplot)
+        self.axes = self.figure.subplots(3, per_row, squeeze=False)
+        # fixed margins: room for the row labels on the left and the title on top
+        self.figure.subplots_adjust(left=1.0 / (1.25 * per_row + 1.2), right=0.99, bottom=0.02, top=0.86,
+                                    wspace=0.15, hspace=0.45)  # fmt: skip
+        self.title = self.figure.suptitle("")
+        self.images = None  # built on the first update, when the images' shape is known
+        self.empty = [row[0].text(0.5, 0.5, "", ha="center", va="center", transform=row[0].transAxes)
+                      for row in self.axes]  # fmt: skip
+        for ax in self.axes.flat:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        for r, category in enumerate(self.rows):
+            for ax in self.axes[r]:
+                for spine in ax.spines.values():
+                    spine.set_edgecolor(CATEGORY_COLORS[category])
+                    spine.set_linewidth(4)
+                ax.set_title("", fontsize=7)
+        # row labels as plain texts (an axis label is drawn with its axis, so it could not change alone)
+        self.row_labels = [
+            row[0].text(-0.08, 0.5, "", rotation=90, ha="right", va="center", multialignment="center",
+                        color=CATEGORY_COLORS[category], fontsize=9, transform=row[0].transAxes)
+            for row, category in zip(self.axes, self.rows)
+        ]  # fmt: skip
+
+    def _build(self, shape) -> None:
+        self.images = [ax.imshow(np.zeros(shape), cmap="gray" if len(shape) == 2 else None, vmin=0, vmax=1,
+                                 visible=False) for ax in self.axes.flat]  # fmt: skip
+        self.shape = shape
+        self.add_panel(self.figure, [
+            self.title, *self.empty,
+            *(artist for ax, image in zip(self.axes.flat, self.images)
+              for artist in (image, *ax.spines.values(), ax.title)),
+            *self.row_labels,
+        ])  # fmt: skip
+
+    def update(self, images, categories, sigma, *, indices=None, mask=None, title=None):
+        """Show ``images`` (usually one class's) in their categories' rows; arguments as :func:`plot_category_grid`."""
+        images = _images_for_display(images)
+        n = len(images)
+        categories = _check_categories(categories, n)
+        sigma = np.asarray(sigma, dtype=float)
+        if sigma.shape != (n,):
+            raise ValueError(f"sigma must have one temperature per image ({n}), got shape {sigma.shape}.")
+        indices = np.arange(n) if indices is None else np.asarray(indices)
+        if indices.shape != (n,):
+            raise ValueError(f"indices must have one entry per image ({n}), got shape {indices.shape}.")
+        mask = _check_mask(mask, n)
+        if self.images is None:
+            self._build(images.shape[1:])
+        elif images.shape[1:] != self.shape:
+            raise ValueError(f"images of shape {images.shape[1:]} in a grid built for {self.shape}.")
+        for r, category in enumerate(self.rows):
+            members = np.flatnonzero(categories == category)
+            order = np.argsort(sigma[members], kind="stable")
+            if category != "easy":
+                order = order[::-1]
+            shown = members[order[: self.per_row]]
+            for c, ax in enumerate(self.axes[r]):
+                image = self.images[r * self.per_row + c]
+                used = c < len(shown)  # an empty cell keeps its axes (and the row's label) but shows nothing
+                image.set_visible(used)
+                if used:
+                    i = shown[c]
+                    image.set_data(images[i])
+                    note = "\nperturbed" if mask is not None and mask[i] else ""
+                    ax.set_title(f"#{indices[i]} σ={sigma[i]:.2g}{note}", fontsize=7)
+                else:
+                    ax.set_title("", fontsize=7)
+                for spine in ax.spines.values():
+                    spine.set_visible(used)
+            self.empty[r].set_text("" if len(shown) else "none")
+            self.row_labels[r].set_text(f"{category}\n{len(members)} of {n}")
+        self.title.set_text(title or "")
+        return self

@@ -3,9 +3,11 @@
 Every widget here is a :class:`ViewWidget`: a row of controls over a plain
 function that draws the same view for given values. The function is public
 too, so each view also renders statically (in HTML exports, in tests, and where
-widgets do not render).
+widgets do not render). Figures that a widget redraws on every move are
+:class:`LiveFigure` s: built once, changed in place.
 """
 
+from trustml._live import LiveFigure, figure_png
 from trustml.widgets._view import ViewWidget
 from trustml.widgets.data_parameters import (
     category_grid_view,
@@ -17,10 +19,12 @@ from trustml.widgets.fairness import threshold_explorer
 from trustml.widgets.hardness import data_map_explorer, hardness_type_explorer
 
 __all__ = [
+    "LiveFigure",
     "ViewWidget",
     "category_grid_view",
     "category_grid_widget",
     "data_map_explorer",
+    "figure_png",
     "hardness_type_explorer",
     "threshold_explorer",
     "trajectory_view",

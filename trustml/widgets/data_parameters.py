@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from trustml.hardness._enrichment import CATEGORIES, _check_categories, plot_category_grid, plot_trajectories
+from trustml.hardness._enrichment import CATEGORIES, CategoryGridFigure, TrajectoryFigure, _check_categories
 
 __all__ = ["category_grid_view", "category_grid_widget", "trajectory_view", "trajectory_widget"]
 
@@ -93,39 +93,33 @@ def trajectory_view(
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
+    figure = TrajectoryFigure(trajectories, categories=categories, labels=_labels(labels, np.shape(trajectories)[-1],
+                              class_names), class_names=class_names, mask=mask, images=images, pyplot=True)  # fmt: skip
+    return _draw_trajectories(figure, class_name=class_name, category=category, indices=indices, n=n, seed=seed).figure
 
-    trajectories = np.asarray(trajectories)
-    total = trajectories.shape[-1]
-    categories = _check_categories(categories, total)
-    labels = _labels(labels, total, class_names)
+
+def _draw_trajectories(figure, *, class_name, category, indices, n, seed):
+    """Choose the samples :func:`trajectory_view` draws and draw them in ``figure`` (a TrajectoryFigure)."""
+    total = figure.sigma.shape[1]
     if category != ALL and category not in CATEGORIES:
         raise ValueError(f"Unknown category {category!r}; choose one of {[ALL, *CATEGORIES]}.")
     chosen = _parse_indices(indices, total)
     if chosen:
-        title = "samples " + ", ".join(f"#{i}" for i in chosen[:12])
-    else:
-        pool = np.ones(total, dtype=bool)
-        k = _class_index(class_name, class_names)
-        if k is not None:
-            pool &= labels == k
-        if category != ALL:
-            pool &= categories == category
-        members = np.flatnonzero(pool)
-        which_class = "any class" if k is None else f"label {class_name}"
-        what = f"{which_class}, {'any category' if category == ALL else category}"
-        if len(members) == 0:
-            fig, ax = plt.subplots(figsize=(7, 1.2))
-            ax.text(0.5, 0.5, f"No samples with {what}.", ha="center", va="center")
-            ax.axis("off")
-            return fig
-        rng = np.random.default_rng(seed)
-        chosen = sorted(rng.choice(members, size=min(n, len(members), 12), replace=False).tolist())
-        title = f"{len(chosen)} of the {len(members)} samples with {what}"
-    return plot_trajectories(
-        trajectories, chosen[:12], categories=categories, labels=labels, class_names=class_names,
-        mask=mask, images=images, title=title,
-    )
+        return figure.update(chosen[:12], title="samples " + ", ".join(f"#{i}" for i in chosen[:12]))
+    pool = np.ones(total, dtype=bool)
+    k = _class_index(class_name, figure.class_names)
+    if k is not None:
+        pool &= figure.labels == k
+    if category != ALL:
+        pool &= figure.categories == category
+    members = np.flatnonzero(pool)
+    which_class = "any class" if k is None else f"label {class_name}"
+    what = f"{which_class}, {'any category' if category == ALL else category}"
+    if len(members) == 0:
+        return figure.update([], message=f"No samples with {what}.")
+    rng = np.random.default_rng(seed)
+    picked = sorted(rng.choice(members, size=min(n, len(members), 12), replace=False).tolist())
+    return figure.update(picked, title=f"{len(picked)} of the {len(members)} samples with {what}")
 
 
 def category_grid_view(images, categories, sigma, labels, class_names, *, class_name: str, per_row: int = 8, mask=None):
@@ -152,7 +146,12 @@ def category_grid_view(images, categories, sigma, labels, class_names, *, class_
     -------
     matplotlib.figure.Figure
     """
-    labels = _labels(labels, len(images), class_names)
+    return _draw_class(CategoryGridFigure(per_row=per_row, pyplot=True), images, categories, sigma,
+                       _labels(labels, len(images), class_names), class_names, class_name=class_name, mask=mask).figure
+
+
+def _draw_class(figure, images, categories, sigma, labels, class_names, *, class_name, mask):
+    """Draw one class's images in ``figure`` (a CategoryGridFigure), as :func:`category_grid_view` shows them."""
     k = _class_index(class_name, class_names)
     if k is None:
         raise ValueError(f"Choose one class; the classes are {list(class_names)}.")
@@ -163,11 +162,11 @@ def category_grid_view(images, categories, sigma, labels, class_names, *, class_
         raise ValueError(f"sigma must have one temperature per sample ({len(labels)}), got shape {sigma.shape}.")
     if mask is not None:
         mask = np.asarray(mask)[members]
-    return plot_category_grid(
+    return figure.update(
         images[torch.from_numpy(members)] if isinstance(images, torch.Tensor) else np.asarray(images)[members],
-        categories[members], sigma[members], per_row=per_row, indices=members, mask=mask,
+        categories[members], sigma[members], indices=members, mask=mask,
         title=f"samples labelled {class_name!r}: easy, hard and need-review",
-    )
+    )  # fmt: skip
 
 
 def trajectory_widget(trajectories, categories, labels, class_names, *, mask=None, images=None):
@@ -186,13 +185,15 @@ def trajectory_widget(trajectories, categories, labels, class_names, *, mask=Non
     from trustml.widgets import ViewWidget
 
     n_samples = np.shape(trajectories)[-1]
+    figure = TrajectoryFigure(trajectories, categories=categories, labels=_labels(labels, n_samples, class_names),
+                              class_names=class_names, mask=mask, images=images)  # fmt: skip
 
     def view(**values):
         try:  # a typing mistake in the number box is shown as a message, not raised in the callback
             _parse_indices(values["indices"], n_samples)
         except ValueError as err:
             return f"⚠ {err}"
-        return trajectory_view(trajectories, categories, labels, class_names, mask=mask, images=images, **values)
+        return _draw_trajectories(figure, **values)
 
     controls = {
         "class_name": widgets.Dropdown(options=[ALL, *class_names], value=ALL, description="label"),
@@ -215,10 +216,11 @@ def category_grid_widget(images, categories, sigma, labels, class_names, *, mask
 
     from trustml.widgets import ViewWidget
 
+    figure = CategoryGridFigure(per_row=per_row)
+    labels = _labels(labels, len(images), class_names)
+
     def view(class_name):
-        return category_grid_view(
-            images, categories, sigma, labels, class_names, class_name=class_name, per_row=per_row, mask=mask
-        )
+        return _draw_class(figure, images, categories, sigma, labels, class_names, class_name=class_name, mask=mask)
 
     controls = {"class_name": widgets.Dropdown(options=list(class_names), value=class_names[0], description="class")}
     return ViewWidget(view, controls)
