@@ -7,10 +7,12 @@ import traceback
 import warnings
 from pathlib import Path
 
+import matplotlib
 import pytest
 
 import trustml
 
+matplotlib.use("Agg")
 PACKAGE = Path(trustml.__file__).parent
 
 
@@ -18,12 +20,19 @@ def assert_refused(call, error: type, phrase: str) -> BaseException:
     """``call()`` raises ``error`` whose message matches ``phrase`` (a regex), from a ``raise`` in trustml.
 
     The innermost frame must be a ``raise`` statement in trustml's code: the message is trustml's, not a
-    traceback from inside numpy, torch, scikit-learn, fairlearn or AIF360 (nor a Python error in trustml).
+    traceback from inside numpy, torch, scikit-learn, fairlearn or AIF360 (nor a Python error in trustml);
+    and no figure was left drawn (a view checks its arguments before it draws).
     """
+    import matplotlib.pyplot as plt
+
+    figures = set(plt.get_fignums())
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a bad input warns nothing on its way to the error
         with pytest.raises(error) as info:
             call()
+    left = set(plt.get_fignums()) - figures
+    plt.close("all")
+    assert not left, "a figure was drawn before the input was refused"
     message = str(info.value)
     assert re.search(phrase, message), f"message {message!r} does not match {phrase!r}"
     frame = traceback.extract_tb(info.value.__traceback__)[-1]

@@ -18,18 +18,23 @@ from sklearn.svm import SVC
 from trustml.data import load_german_credit
 from trustml.fairness import (
     describe_dataset,
+    disparate_impact_gap,
     describe_thresholds,
     fairness_metrics,
     favourable_scores,
     fit_exponentiated_gradient,
     fit_model,
     fit_threshold_optimizer,
+    matching_threshold,
     metrics_by_group,
+    plot_threshold_sweep,
+    plot_tradeoff,
     protected_groups,
     protected_values,
     split_train_val_test,
     threshold_rule,
     threshold_sweep,
+    threshold_view,
 )
 
 
@@ -283,7 +288,60 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("call, error, phrase", [pytest.param(*case[1:], id=case[0]) for case in REFUSED])
+def _view(**changes):
+    arguments = dict(privileged_threshold=0.5, unprivileged_threshold=0.5)
+    return lambda: threshold_view(val(), scores(), **{**groups(), **arguments, **changes})
+
+
+def _match(**changes):
+    arguments = dict(reference_threshold=0.5, criterion="demographic_parity")
+    return lambda: matching_threshold(val(), scores(), **{**groups(), **arguments, **changes})
+
+
+@functools.cache
+def small_sweep():
+    return threshold_sweep(val(), scores(), [0.3, 0.5], **groups())
+
+
+VIEWS = [
+    ("gap: text", lambda: disparate_impact_gap("a"), TypeError, "disp_imp must be a number or an array of numbers"),
+    ("gap: None", lambda: disparate_impact_gap(None), TypeError, "disp_imp must be a number"),
+    ("gap: negative", lambda: disparate_impact_gap(-1), ValueError, "cannot be negative"),
+    ("gap: complex", lambda: disparate_impact_gap([1j]), TypeError, "disp_imp is complex"),
+    ("matching: threshold a list", _match(reference_threshold=[0.2, 0.5]), TypeError,
+     r"reference_threshold must be a number in \[0, 1\], got \[0.2, 0.5\]"),
+    ("matching: threshold 2", _match(reference_threshold=2), ValueError, "reference_threshold must be a number in"),
+    ("matching: grid text", _match(grid="a"), TypeError, "grid must be numbers"),
+    ("matching: criterion unknown", _match(criterion="calibration"), ValueError, "criterion must be one of"),
+    ("matching: identical groups", _match(unprivileged_groups=[{"sex": 1.0}]), ValueError, "overlap"),
+    ("view: threshold a list", _view(privileged_threshold=[0.2, 0.5]), TypeError,
+     "privileged_threshold must be a number in"),
+    ("view: threshold NaN", _view(unprivileged_threshold=np.nan), ValueError, "unprivileged_threshold must be"),
+    ("view: per_group text", _view(per_group="yes"), TypeError, "per_group must be True or False"),
+    ("view: curve of other columns", _view(curve=pd.DataFrame({"a": [1]})), ValueError,
+     r"curve must be a DataFrame with columns \['bal_acc', 'disp_imp'\]"),
+    ("view: curve a list", _view(curve=[1]), ValueError, "curve must be a DataFrame"),
+    ("view: thresholds per group on groups leaving rows out", lambda: threshold_view(
+        val(), scores(), privileged_threshold=0.3, unprivileged_threshold=0.6, privileged_groups=[{"sex": 1.0}],
+        unprivileged_groups=[{"sex": 1.0}]), ValueError, "overlap"),
+    ("sweep plot: chosen text", lambda: plot_threshold_sweep(small_sweep(), chosen="x"), TypeError,
+     r"chosen must be a number in \[0, 1\]"),
+    ("sweep plot: chosen 2", lambda: plot_threshold_sweep(small_sweep(), chosen=2), ValueError, "chosen must be"),
+    ("sweep plot: no balanced accuracy", lambda: plot_threshold_sweep(small_sweep().assign(bal_acc=np.nan)),
+     ValueError, "bal_acc is undefined"),
+    ("sweep plot: not a sweep", lambda: plot_threshold_sweep(small_sweep().to_numpy()), ValueError,
+     "sweep must be a DataFrame"),
+    ("sweep plot: empty", lambda: plot_threshold_sweep(small_sweep().iloc[:0]), ValueError, "sweep has no rows"),
+    ("trade-off: text", lambda: plot_tradeoff(pd.DataFrame({"bal_acc": ["a"], "disp_imp": [1.0]})), TypeError,
+     r"results\['bal_acc'\] must hold numbers"),
+    ("trade-off: negative DI", lambda: plot_tradeoff(pd.DataFrame({"bal_acc": [0.5], "disp_imp": [-1.0]})),
+     ValueError, "cannot be negative"),
+    ("trade-off: curve text", lambda: plot_tradeoff(small_sweep(), curve=small_sweep().astype(str)), TypeError,
+     r"curve\['bal_acc'\] must hold numbers"),
+]
+
+
+@pytest.mark.parametrize("call, error, phrase", [pytest.param(*case[1:], id=case[0]) for case in REFUSED + VIEWS])
 def test_bad_input_is_refused_with_trustmls_own_message(call, error, phrase):
     assert_refused(call, error, phrase)
 

@@ -74,8 +74,10 @@ def _plural(axis: str) -> str:
     return {"N": "samples", "classes": "classes", "dim": "features"}.get(axis, axis)
 
 
-def check_labels(labels, n: int | None, what: str = "labels", *, num_classes: int | None = None) -> np.ndarray:
-    """Integer class indices 0..K-1 of shape (n,) as int64."""
+def check_labels(
+    labels, n: int | None, what: str = "labels", *, num_classes: int | None = None, classes_from: str = ""
+) -> np.ndarray:
+    """Integer class indices 0..K-1 of shape (n,) as int64; ``classes_from`` says where K comes from."""
     labels = to_numpy(labels, what)
     if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
         kind = "text" if labels.dtype.kind in "US" else f"dtype {labels.dtype}"
@@ -93,9 +95,10 @@ def check_labels(labels, n: int | None, what: str = "labels", *, num_classes: in
     if labels.min() < 0:
         raise ValueError(f"{what} has negative class index {int(labels.min())}: classes are numbered 0..K-1.")
     if num_classes is not None and labels.max() >= num_classes:
+        there = "is only 1 class" if num_classes == 1 else f"are only {num_classes} classes"
         raise ValueError(
-            f"{what} has class index {int(labels.max())} but there are only {num_classes} classes "
-            f"(logits of width {num_classes}): labels must be 0..{num_classes - 1}."
+            f"{what} has class index {int(labels.max())} but there {there}{classes_from}: "
+            f"labels must be 0..{num_classes - 1}."
         )
     return labels.astype(np.int64, copy=False)
 
@@ -126,8 +129,27 @@ def check_logits(logits, labels, *, ndim: int, what: str = "logits") -> tuple[np
             f"{what} has NaN or infinite values for {len(bad)} sample(s) (first: {bad[:5].tolist()}): "
             "training diverged or recording missed them; lower the learning rate or re-record."
         )
-    labels = check_labels(labels, array.shape[-2], "labels", num_classes=array.shape[-1])
+    width = array.shape[-1]
+    labels = check_labels(
+        labels, array.shape[-2], "labels", num_classes=width, classes_from=f" (logits of width {width})"
+    )
     return array, labels
+
+
+def check_mask(mask, n: int | None = None, *, both: bool = False, what: str = "mask") -> np.ndarray:
+    """A 1-D boolean mask (0/1 numbers accepted) of ``n`` entries; ``both``: with True and False entries."""
+    mask = to_numpy(mask, what)
+    if mask.dtype != bool:
+        if mask.dtype.kind not in "iuf" or not np.isin(mask, (0, 1)).all():
+            raise ValueError(f"{what} must be boolean (True = perturbed), e.g. perturb(...).mask.")
+        mask = mask.astype(bool)
+    if mask.ndim != 1:
+        raise ValueError(f"{what} must be 1-D, one entry per sample, got shape {mask.shape}.")
+    if n is not None and len(mask) != n:
+        raise ValueError(f"{what} has {len(mask)} entries but there are {n} samples: they must match.")
+    if both and (mask.all() or not mask.any()):
+        raise ValueError(f"{what} must hold both perturbed (True) and unperturbed (False) samples.")
+    return mask
 
 
 def check_number(
@@ -231,6 +253,18 @@ def check_weights(weights, n: int, what: str) -> np.ndarray:
     if not weights.sum() > 0:
         raise ValueError(f"{what} holds only zeros: at least one row must count.")
     return weights
+
+
+def check_pixels(images, what: str = "images") -> np.ndarray:
+    """Finite pixel values in [0, 1] (as trustml.data.load gives them), as float64, for a picture that does not lie."""
+    images = real_array(images, what)
+    if images.size and (images.min() < 0 or images.max() > 1):
+        hint = ": divide 8-bit images by 255" if images.max() > 1 and images.min() >= 0 else ": pass them unnormalised"
+        raise ValueError(
+            f"{what} must have pixel values in [0, 1] (as trustml.data.load gives them), got "
+            f"[{images.min():.3g}, {images.max():.3g}]{hint}; the picture would clip them."
+        )
+    return images
 
 
 def check_class_names(class_names, num_classes: int | None = None, what: str = "class_names") -> list:

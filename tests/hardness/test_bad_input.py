@@ -37,6 +37,13 @@ from trustml.hardness import (
     loss,
     perturb,
     plot_benchmark,
+    plot_category_grid,
+    plot_data_map,
+    plot_hardest,
+    plot_method_ranking,
+    plot_temperature_detection,
+    plot_trajectories,
+    plot_trajectory_tsne,
     prototypicality,
     trajectory_tsne,
     vog,
@@ -457,3 +464,105 @@ def test_edge_inputs_get_the_right_answer():
     table = benchmark(ROWS, CLASSES, model=lambda: MLP(4, 3), kinds="uniform", proportions=0.2, seeds=0,
                       methods=["aum"], epochs=1)  # fmt: skip  # single values for the grid's lists
     assert table[["kind", "proportion", "seed"]].values.tolist() == [["uniform", 0.2, 0]]
+
+
+# --------------------------------------------------------------------------- the views: refused before drawing
+
+
+@functools.cache
+def run():
+    """A characterisation of 40 random images, 3 classes, and its images and a mask."""
+    X, y = torch.rand(40, 1, 8, 8), torch.arange(40) % 3
+    return characterize(MLP(64, 3), X, y, epochs=2, methods=["aum", "loss"]), X, np.arange(40) < 8
+
+
+def _map(**changes):
+    return lambda: plot_data_map(run()[0], run()[1], **changes)
+
+
+def _ranking(mask=None, X=None, **changes):
+    return lambda: plot_method_ranking(run()[0], run()[2] if mask is None else mask(), run()[1] if X is None else X(),
+                                       **changes)  # fmt: skip
+
+
+TRAJECTORIES = np.exp(np.cumsum(RNG.normal(0, 0.2, size=(5, 30)), axis=0))
+CATEGORIES = categorize(TRAJECTORIES)
+THUMBS = np.zeros((30, 1, 4, 4))
+VIEWS = [
+    ("data map: normalised images", lambda: plot_data_map(run()[0], run()[1] * 2 - 1), ValueError,
+     r"pixel values in \[0, 1\] .*got \[-1, 1\]: pass them unnormalised"),
+    ("data map: 8-bit images", lambda: plot_data_map(run()[0], run()[1] * 255), ValueError, "divide 8-bit images"),
+    ("data map: NaN images", lambda: plot_data_map(run()[0], run()[1] * np.nan), ValueError, "X has 2560 NaN"),
+    ("data map: tabular X", lambda: plot_data_map(run()[0], torch.rand(40, 64)), ValueError, "for tabular data leave"),
+    ("data map: X short", lambda: plot_data_map(run()[0], run()[1][:5]), ValueError, "X has 5 images but the result"),
+    ("data map: threshold text", _map(confidence_threshold="0.2"), TypeError, "confidence_threshold must be"),
+    ("data map: threshold 0.7", _map(uncertainty_threshold=0.7), ValueError, r"uncertainty_threshold .*\[0, 0.5\]"),
+    ("data map: uncertainty unknown", _map(uncertainty="epistemic"), ValueError, "uncertainty must be 'variability'"),
+    ("data map: group a list", _map(group=["hard"]), ValueError, "group must be one of hard, ambiguous, easy"),
+    ("data map: class by number", _map(class_name=1), ValueError, r"Unknown class_name 1; the classes are \['0'"),
+    ("data map: class names a string", _map(class_names="abc"), TypeError, "class_names must be a list of names"),
+    ("data map: class names twice", _map(class_names=["a", "a", "b"]), ValueError, "'a' more than once"),
+    ("data map: class names short", _map(class_names=["a"]), ValueError, "class_names has 1 names but there are 3"),
+    ("data map: mask text", _map(mask=np.array(["a"] * 40)), ValueError, "mask must be boolean"),
+    ("data map: mask short", _map(mask=np.ones(5, bool)), ValueError, "mask has 5 entries but there are 40"),
+    ("data map: no images", _map(n_images=0), ValueError, "n_images must be a positive integer"),
+    ("data map: labels short", _map(original_labels=np.zeros(5, int)), ValueError, "original_labels has 5 entries"),
+    ("data map: not a result", lambda: plot_data_map({}, run()[1]), TypeError, "result must be what characterize"),
+    ("ranking: method unknown", _ranking(method="vog"), ValueError, "No scores for method 'vog'"),
+    ("ranking: mask short", _ranking(mask=lambda: np.ones(5, bool)), ValueError, "mask has 5 entries"),
+    ("ranking: mask all True", _ranking(mask=lambda: np.ones(40, bool)), ValueError, "both perturbed"),
+    ("ranking: X short", _ranking(X=lambda: run()[1][:5]), ValueError, "X has 5 images but the result has 40"),
+    ("ranking: k 0", _ranking(k=0), ValueError, "k must be a positive integer"),
+    ("ranking: title a number", _ranking(title=5), TypeError, "title must be a string"),
+    ("ranking: labels short", _ranking(original_labels=np.zeros(5, int)), ValueError, "original_labels has 5"),
+    ("hardest: methods a string", lambda: plot_hardest(run()[0], run()[1], methods="aum"), TypeError,
+     "methods must be one value or a list"),
+    ("hardest: a method twice", lambda: plot_hardest(run()[0], run()[1], methods=["aum", "aum"]), ValueError,
+     "'aum' more than once"),
+    ("hardest: methods empty", lambda: plot_hardest(run()[0], run()[1], methods=[]), ValueError, "methods is empty"),
+    ("hardest: no images", lambda: plot_hardest(run()[0], None), TypeError, "X must be a torch.Tensor"),
+    ("hardest: k 0", lambda: plot_hardest(run()[0], run()[1], k=0), ValueError, "k must be a positive integer"),
+    ("trajectories: positions as floats", lambda: plot_trajectories(TRAJECTORIES, [0.5]), TypeError,
+     r"indices must be sample positions \(integers\)"),
+    ("trajectories: a sample twice", lambda: plot_trajectories(TRAJECTORIES, [1, 1]), ValueError, "twice"),
+    ("trajectories: 13 samples", lambda: plot_trajectories(TRAJECTORIES, range(13)), ValueError, "between 1 and 12"),
+    ("trajectories: out of range", lambda: plot_trajectories(TRAJECTORIES, [30]), ValueError, "out of range 0..29"),
+    ("trajectories: labels text", lambda: plot_trajectories(TRAJECTORIES, [0], labels=np.array(["a"] * 30)),
+     TypeError, "map class names to indices"),
+    ("trajectories: labels beyond names", lambda: plot_trajectories(TRAJECTORIES, [0], labels=np.arange(30) % 3,
+     class_names=["a", "b"]), ValueError, r"class index 2 but there are only 2 classes \(one per name"),
+    ("trajectories: 8-bit images", lambda: plot_trajectories(TRAJECTORIES, [0], images=THUMBS + 255), ValueError,
+     "divide 8-bit images by 255"),
+    ("trajectories: categories short", lambda: plot_trajectories(TRAJECTORIES, [0], categories=CATEGORIES[:5]),
+     ValueError, "categories must have one entry per sample"),
+    ("detection: mask all True", lambda: plot_temperature_detection(TRAJECTORIES, np.ones(30, bool)), ValueError,
+     "some samples as perturbed and some as not"),
+    ("detection: mask short", lambda: plot_temperature_detection(TRAJECTORIES, np.ones(3, bool)), ValueError,
+     "mask has 3 entries"),
+    ("t-SNE plot: NaN", lambda: plot_trajectory_tsne(np.full((30, 2), np.nan), CATEGORIES), ValueError,
+     "embedding has 60 NaN"),
+    ("t-SNE plot: 3-D points", lambda: plot_trajectory_tsne(np.zeros((30, 3)), CATEGORIES), ValueError,
+     r"embedding must have shape \(N, 2\)"),
+    ("t-SNE plot: thumbnails -1", lambda: plot_trajectory_tsne(np.zeros((30, 2)), CATEGORIES, images=THUMBS,
+     n_thumbnails=-1), ValueError, "n_thumbnails must be a non-negative integer"),
+    ("t-SNE plot: seed -1", lambda: plot_trajectory_tsne(np.zeros((30, 2)), CATEGORIES, images=THUMBS, seed=-1),
+     ValueError, "seed must be a non-negative integer"),
+    ("t-SNE plot: images short", lambda: plot_trajectory_tsne(np.zeros((30, 2)), CATEGORIES, images=THUMBS[:3]),
+     ValueError, "images has 3 samples but the embedding has 30"),
+    ("category grid: σ NaN", lambda: plot_category_grid(THUMBS, CATEGORIES, np.full(30, np.nan)), ValueError,
+     "sigma has 30 NaN"),
+    ("category grid: σ text", lambda: plot_category_grid(THUMBS, CATEGORIES, ["a"] * 30), TypeError,
+     "sigma must hold numbers"),
+    ("category grid: per row 0", lambda: plot_category_grid(THUMBS, CATEGORIES, TRAJECTORIES[-1], per_row=0),
+     ValueError, "per_row must be a positive integer"),
+    ("category grid: mask short", lambda: plot_category_grid(THUMBS, CATEGORIES, TRAJECTORIES[-1],
+     mask=np.ones(3, bool)), ValueError, "mask has 3 entries but there are 30"),
+    ("category grid: 2 channels", lambda: plot_category_grid(np.zeros((30, 2, 4, 4)), CATEGORIES, TRAJECTORIES[-1]),
+     ValueError, "1 or 3 channels"),
+]
+
+
+@pytest.mark.parametrize("call, error, phrase", [pytest.param(*case[1:], id=case[0]) for case in VIEWS])
+def test_views_refuse_bad_input_before_drawing(call, error, phrase):
+    torch.set_num_threads(1)
+    assert_refused(call, error, phrase)

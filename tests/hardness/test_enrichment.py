@@ -104,8 +104,8 @@ def test_plot_trajectories_names_bad_input():
         plot_trajectories(sigma, [0], categories=np.repeat("medium", 12))
     with pytest.raises(ValueError, match="one entry per sample"):
         plot_trajectories(sigma, [0], categories=truth[:5])
-    with pytest.raises(ValueError, match="mask must be a boolean array"):
-        plot_trajectories(sigma, [0], mask=np.zeros(12))
+    with pytest.raises(ValueError, match="mask must be boolean"):
+        plot_trajectories(sigma, [0], mask=np.full(12, 2))
     with pytest.raises(ValueError, match="images has 3 samples"):
         plot_trajectories(sigma, [0], images=np.zeros((3, 1, 4, 4)))
 

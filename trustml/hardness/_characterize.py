@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from trustml.hardness import _methods as hcm
-from trustml._checks import check_bool, check_int, check_labels, check_seed, real_array, to_numpy
+from trustml._checks import check_bool, check_int, check_labels, check_mask, check_seed, real_array
 from trustml.hardness._recorders import RecordGradNorms, RecordInputGradients
 from trustml.training import History, RecordLogits, _as_inputs, _model_device, _output_width, fit, predict_logits
 
@@ -354,7 +354,7 @@ def evaluate(scores: Mapping, mask) -> pd.DataFrame:
         raise TypeError(f"scores must be a dict of method name -> (N,) scores, got {type(scores).__name__}{hint}.")
     if not scores:
         raise ValueError("scores is empty: give at least one method's scores, e.g. characterize(...).scores.")
-    mask = check_mask(mask)
+    mask = check_mask(mask, both=True)
     k = int(mask.sum())
     rows = {}
     for name, values in scores.items():
@@ -371,18 +371,6 @@ def evaluate(scores: Mapping, mask) -> pd.DataFrame:
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=["auroc", "auprc", "precision_at_k"])
     frame.index.name = "method"
     return frame
-
-
-def check_mask(mask) -> np.ndarray:
-    """A 1-D boolean mask (0/1 numbers accepted) with both perturbed and unperturbed samples."""
-    mask = to_numpy(mask, "mask")
-    if mask.dtype != bool:
-        if mask.dtype.kind not in "iuf" or not np.isin(mask, (0, 1)).all():
-            raise ValueError("mask must be boolean (True = perturbed), e.g. perturb(...).mask.")
-        mask = mask.astype(bool)
-    if mask.ndim != 1 or mask.all() or not mask.any():
-        raise ValueError("mask must be 1-D with both perturbed (True) and unperturbed (False) samples.")
-    return mask
 
 
 def precision_at_k(mask: np.ndarray, scores: np.ndarray, k: int) -> float:

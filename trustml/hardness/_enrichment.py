@@ -13,7 +13,17 @@ import math
 import numpy as np
 import torch
 
-from trustml._checks import check_number, check_seed, real_array
+from trustml._checks import (
+    check_class_names,
+    check_int,
+    check_labels,
+    check_mask,
+    check_number,
+    check_pixels,
+    check_seed,
+    real_array,
+    to_numpy,
+)
 from trustml._live import LiveFigure
 
 __all__ = [
@@ -150,9 +160,7 @@ def trajectory_tsne(trajectories, *, perplexity: float = 30.0, seed: int = 0) ->
 
 def _images_for_display(images) -> np.ndarray:
     """(N, C, H, W) or (N, H, W) images to (N, H, W) or (N, H, W, 3) floats for imshow."""
-    if isinstance(images, torch.Tensor):
-        images = images.detach().cpu().numpy()
-    images = np.asarray(images, dtype=np.float32)
+    images = check_pixels(images).astype(np.float32)
     if images.ndim == 3:
         return images
     if images.ndim != 4 or images.shape[1] not in (1, 3):
@@ -171,16 +179,7 @@ def _check_categories(categories, n: int) -> np.ndarray:
 
 
 def _check_mask(mask, n: int):
-    if mask is None:
-        return None
-    if isinstance(mask, torch.Tensor):
-        mask = mask.detach().cpu().numpy()
-    mask = np.asarray(mask)
-    if mask.dtype != bool or mask.shape != (n,):
-        raise ValueError(
-            f"mask must be a boolean array with one entry per sample ({n}), got {mask.dtype} {mask.shape}."
-        )
-    return mask
+    return None if mask is None else check_mask(mask, n)
 
 
 def plot_trajectories(
@@ -219,9 +218,9 @@ def plot_trajectories(
     >>> [line.get_label() for line in fig.axes[0].lines if line.get_visible()]
     ['#0 (need-review)', '#5 (need-review)', '_σ = 1']
     """
-    indices = [int(i) for i in np.atleast_1d(np.asarray(indices))]
-    if not indices or len(indices) > TrajectoryFigure.slots:
-        raise ValueError(f"Choose between 1 and {TrajectoryFigure.slots} samples to draw, got {len(indices)}.")
+    indices = _check_indices(indices, _as_trajectories(trajectories).shape[1])
+    if not indices:
+        raise ValueError(f"Choose between 1 and {TrajectoryFigure.slots} samples to draw, got 0.")
     figure = TrajectoryFigure(
         trajectories, categories=categories, labels=labels, class_names=class_names, mask=mask, images=images,
         pyplot=True,
@@ -245,12 +244,11 @@ class TrajectoryFigure(LiveFigure):
         epochs, n = self.sigma.shape
         self.categories = None if categories is None else _check_categories(categories, n)
         self.mask = _check_mask(mask, n)
+        self.class_names = None if class_names is None else check_class_names(class_names)
         self.labels = None
         if labels is not None:
-            self.labels = np.asarray(labels)
-            if self.labels.shape != (n,):
-                raise ValueError(f"labels must have one entry per sample ({n}), got shape {self.labels.shape}.")
-        self.class_names = class_names
+            known = None if class_names is None else len(self.class_names)
+            self.labels = check_labels(labels, n, num_classes=known, classes_from=" (one per name in class_names)")
         self.images = None
         if images is not None:
             self.images = _images_for_display(images)
@@ -297,13 +295,7 @@ class TrajectoryFigure(LiveFigure):
 
     def update(self, indices, *, title=None, message="No samples to draw."):
         """Draw samples ``indices`` (at most 12); with none, ``message`` instead."""
-        n = self.sigma.shape[1]
-        indices = [int(i) for i in np.atleast_1d(np.asarray(indices, dtype=int))]
-        if len(indices) > self.slots:
-            raise ValueError(f"Choose at most {self.slots} samples to draw, got {len(indices)}.")
-        bad = [i for i in indices if not 0 <= i < n]
-        if bad:
-            raise ValueError(f"Sample indices {bad} are out of range 0..{n - 1}.")
+        indices = _check_indices(indices, self.sigma.shape[1])
         colors = [
             CATEGORY_COLORS[self.categories[i]] if self.categories is not None else self.cycle[k % len(self.cycle)]
             for k, i in enumerate(indices)
@@ -347,6 +339,24 @@ class TrajectoryFigure(LiveFigure):
         if self.mask is not None and self.mask[i]:
             name += " perturbed"
         return name
+
+
+def _check_indices(indices, n: int) -> list:
+    """At most 12 distinct sample positions in 0..n-1, as ints."""
+    if isinstance(indices, (int, np.integer)) or isinstance(indices, range):
+        indices = np.atleast_1d(np.asarray(indices))
+    array = to_numpy(indices, "indices")
+    if array.size and (array.dtype == bool or not np.issubdtype(array.dtype, np.integer)):
+        raise TypeError(f"indices must be sample positions (integers), got {array.dtype}.")
+    chosen = [int(i) for i in array.ravel()]
+    if len(chosen) > TrajectoryFigure.slots:
+        raise ValueError(f"Choose between 1 and {TrajectoryFigure.slots} samples to draw, got {len(chosen)}.")
+    bad = [i for i in chosen if not 0 <= i < n]
+    if bad:
+        raise ValueError(f"Sample indices {bad} are out of range 0..{n - 1}.")
+    if len(set(chosen)) < len(chosen):
+        raise ValueError(f"Sample indices {chosen} name a sample twice: give each once.")
+    return chosen
 
 
 def _log_limits(values) -> tuple:
@@ -448,20 +458,21 @@ def plot_trajectory_tsne(embedding, categories, *, images=None, n_thumbnails: in
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-    embedding = np.asarray(embedding, dtype=float)
-    if embedding.ndim != 2 or embedding.shape[1] != 2:
+    embedding = real_array(embedding, "embedding", axes=("N", "2"))
+    if embedding.shape[1] != 2:
         raise ValueError(f"embedding must have shape (N, 2) (from trajectory_tsne), got {embedding.shape}.")
     categories = _check_categories(categories, len(embedding))
+    if images is not None:
+        images = _images_for_display(images)
+        if len(images) != len(embedding):
+            raise ValueError(f"images has {len(images)} samples but the embedding has {len(embedding)}.")
+    n_thumbnails = check_int(n_thumbnails, "n_thumbnails", minimum=0)
+    seed = check_seed(seed)
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     for category in CATEGORIES:
         chosen = categories == category
         ax.scatter(*embedding[chosen].T, s=12, color=CATEGORY_COLORS[category], label=f"{category} ({chosen.sum()})")
     if images is not None:
-        images = _images_for_display(images)
-        if len(images) != len(embedding):
-            raise ValueError(f"images has {len(images)} samples but the embedding has {len(embedding)}.")
-        if isinstance(n_thumbnails, bool) or not isinstance(n_thumbnails, int) or n_thumbnails < 0:
-            raise ValueError(f"n_thumbnails must be a non-negative integer, got {n_thumbnails!r}.")
         rng = np.random.default_rng(seed)
         for i in rng.choice(len(images), size=min(n_thumbnails, len(images)), replace=False):
             image = images[i]
@@ -513,9 +524,24 @@ def plot_category_grid(images, categories, sigma, *, per_row: int = 8, indices=N
     >>> len(fig.axes)
     9
     """
+    _grid_inputs(images, categories, sigma, indices, mask)  # checked before a figure is made
     return CategoryGridFigure(per_row=per_row, pyplot=True).update(
         images, categories, sigma, indices=indices, mask=mask, title=title
     ).figure
+
+
+def _grid_inputs(images, categories, sigma, indices, mask):
+    """:func:`plot_category_grid`'s data, checked: images for display, categories, temperatures, numbers, mask."""
+    images = _images_for_display(images)
+    n = len(images)
+    categories = _check_categories(categories, n)
+    sigma = real_array(sigma, "sigma")
+    if sigma.shape != (n,):
+        raise ValueError(f"sigma must have one temperature per image ({n}), got shape {sigma.shape}.")
+    indices = np.arange(n) if indices is None else np.asarray(indices)
+    if indices.shape != (n,):
+        raise ValueError(f"indices must have one entry per image ({n}), got shape {indices.shape}.")
+    return images, categories, sigma, indices, _check_mask(mask, n)
 
 
 class CategoryGridFigure(LiveFigure):
@@ -530,9 +556,7 @@ class CategoryGridFigure(LiveFigure):
     rows = ("easy", "hard", "need-review")  # the seed's order
 
     def __init__(self, *, per_row: int = 8, pyplot: bool = False):
-        if isinstance(per_row, bool) or not isinstance(per_row, int) or per_row < 1:
-            raise ValueError(f"per_row must be a positive integer, got {per_row!r}.")
-        self.per_row = per_row
+        self.per_row = check_int(per_row, "per_row", minimum=1)
         super().__init__(figsize=(1.25 * per_row + 1.2, 4.6), pyplot=pyplot)
         self.axes = self.figure.subplots(3, per_row, squeeze=False)
         # fixed margins: room for the row labels on the left and the title on top
@@ -571,16 +595,8 @@ class CategoryGridFigure(LiveFigure):
 
     def update(self, images, categories, sigma, *, indices=None, mask=None, title=None):
         """Show ``images`` (usually one class's) in their categories' rows; arguments as :func:`plot_category_grid`."""
-        images = _images_for_display(images)
+        images, categories, sigma, indices, mask = _grid_inputs(images, categories, sigma, indices, mask)
         n = len(images)
-        categories = _check_categories(categories, n)
-        sigma = np.asarray(sigma, dtype=float)
-        if sigma.shape != (n,):
-            raise ValueError(f"sigma must have one temperature per image ({n}), got shape {sigma.shape}.")
-        indices = np.arange(n) if indices is None else np.asarray(indices)
-        if indices.shape != (n,):
-            raise ValueError(f"indices must have one entry per image ({n}), got shape {indices.shape}.")
-        mask = _check_mask(mask, n)
         if self.images is None:
             self._build(images.shape[1:])
         elif images.shape[1:] != self.shape:
