@@ -57,23 +57,28 @@ def rows(draw):
 @st.composite
 def perturbations(draw):
     X = draw(images() | rows())
-    kinds = IMAGE_KINDS if X.ndim == 4 else ROW_KINDS
-    kind = draw(st.sampled_from(kinds))
-    k = 10 if kind == "instance" else draw(st.integers(2, 5))
-    y = np.array([draw(st.integers(0, k - 1)) for _ in range(len(X))])
-    return X, y, kind, draw(st.floats(0.05, 0.95)), draw(st.integers(0, 2**16))
+    kind = draw(st.sampled_from(IMAGE_KINDS if X.ndim == 4 else ROW_KINDS))
+    k = draw(st.integers(2, 5))
+    y = draw(arrays(np.int64, len(X), elements=st.integers(0, k - 1)))
+    y[draw(st.integers(0, len(X) - 1))] = k - 1  # at least two classes (one class is refused, see test_bad_input)
+    rule = None
+    if kind == "instance":  # a confusion rule for some of the classes (perhaps none present)
+        sources = draw(st.lists(st.integers(0, k - 1), min_size=1, max_size=k, unique=True))
+        rule = {c: (c + draw(st.integers(1, k - 1))) % k for c in sources}
+    count = draw(st.integers(1, len(X) - 1))  # a proportion that asks for 1..N-1 samples
+    return X, y, kind, count / len(X), draw(st.integers(0, 2**16)), rule
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(perturbations())
 def test_the_mask_is_exactly_the_set_of_changed_samples(case):
-    X, y, kind, proportion, seed = case
+    X, y, kind, proportion, seed, rule = case
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = perturb(X, y, kind=kind, proportion=proportion, seed=seed)
-    except ValueError:  # nothing could be changed, too few samples, too small images...: trustml says so
-        assert_refused(lambda: perturb(X, y, kind=kind, proportion=proportion, seed=seed), ValueError, ".")
+            result = perturb(X, y, kind=kind, proportion=proportion, seed=seed, rule=rule)
+    except ValueError:  # nothing could be changed, one class, too small images...: trustml says so
+        assert_refused(lambda: perturb(X, y, kind=kind, proportion=proportion, seed=seed, rule=rule), ValueError, ".")
         return
     changed_X = (np.asarray(result.X) != X).reshape(len(X), -1).any(axis=1)
     changed_y = np.asarray(result.y) != y
