@@ -17,8 +17,10 @@ from trustml.widgets.data_parameters import (
 )
 from trustml.widgets.fairness import threshold_explorer
 from trustml.widgets.hardness import data_map_explorer, hardness_type_explorer
+from trustml.widgets.probes import LayerFigure, layer_explorer, layer_view
 
 __all__ = [
+    "LayerFigure",
     "LiveFigure",
     "ViewWidget",
     "category_grid_view",
@@ -26,6 +28,8 @@ __all__ = [
     "data_map_explorer",
     "figure_png",
     "hardness_type_explorer",
+    "layer_explorer",
+    "layer_view",
     "threshold_explorer",
     "trajectory_view",
     "trajectory_widget",

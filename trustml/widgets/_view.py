@@ -177,7 +177,9 @@ def _render(part):
     if isinstance(part, str):
         return "html", f'<pre class="trustml-text">{html.escape(part)}</pre>'
     if hasattr(part, "_repr_html_"):
-        return "html", part._repr_html_()
+        # the classes under which JupyterLab and the classic notebook style rendered HTML (tables, above all)
+        return "html", f'<div class="jp-RenderedHTMLCommon rendered_html">{part._repr_html_()}</div>'
+
     return "output", part
 
 
