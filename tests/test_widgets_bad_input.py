@@ -3,6 +3,7 @@
 import functools
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from refusals import assert_refused
@@ -16,6 +17,8 @@ from trustml.widgets import (
     category_grid_widget,
     data_map_explorer,
     hardness_type_explorer,
+    layer_explorer,
+    layer_view,
     threshold_explorer,
     trajectory_view,
     trajectory_widget,
@@ -66,11 +69,53 @@ def _grid_view(widget=True, **changes):
     return lambda: category_grid_view(**{"class_name": "cat", **arguments})
 
 
+POINTS = RNG.normal(size=(3, 20, 2))  # 3 layers, 20 sentences
+SENTIMENT = {"sentiment": (np.arange(20) % 2, ["negative", "positive"])}
+TABLES = {"sentiment": pd.DataFrame({"accuracy": [0.5, 0.7, 0.9]}).rename_axis("layer")}
+
+
+def _layers(widget=False, **changes):
+    arguments = dict(projections=POINTS, properties=SENTIMENT, tables=TABLES, layer=1, colour_by="sentiment")
+    arguments.update(changes)
+    return lambda: (layer_explorer if widget else layer_view)(**arguments)
+
+
 def _explorer(**changes):
     return lambda: data_map_explorer(run()[0], **{"X": run()[1], **changes})
 
 
-REFUSED = [
+LAYERS = [
+    ("layers: projections text", _layers(projections=POINTS.astype(str)), TypeError, "projections must hold numbers"),
+    ("layers: projections NaN", _layers(projections=POINTS * np.nan), ValueError, "projections has 120 NaN"),
+    ("layers: projections 3-D points", _layers(projections=np.zeros((3, 20, 3))), ValueError,
+     r"projections must be \(layers, sentences, 2\)"),
+    ("layers: no layers", _layers(projections=POINTS[:0]), ValueError, r"projections must be \(layers, sentences, 2\)"),
+    ("layers: labels by name", _layers(properties={"sentiment": (np.array(["neg"] * 20), ["neg", "pos"])}),
+     TypeError, r"properties\['sentiment'\]'s labels must hold integer class indices"),
+    ("layers: labels fractional", _layers(properties={"sentiment": (np.arange(20) / 2, ["neg", "pos"])}),
+     TypeError, "integer class indices"),
+    ("layers: labels beyond names", _layers(properties={"sentiment": (np.arange(20) % 3, ["neg", "pos"])}),
+     ValueError, r"class index 2 but there are only 2 classes \(one per class name\)"),
+    ("layers: names a string", _layers(properties={"sentiment": (np.arange(20) % 2, "np")}), TypeError,
+     "class names must be a list of names"),
+    ("layers: a name twice", _layers(properties={"sentiment": (np.arange(20) % 2, ["a", "a"])}), ValueError,
+     "'a' more than once"),
+    ("layers: a property as a list", _layers(properties={"sentiment": [np.arange(20) % 2, ["a", "b"]]}),
+     ValueError, r"must be a pair \(labels, class_names\)"),
+    ("layers: accuracy text", _layers(tables={"sentiment": TABLES["sentiment"].assign(accuracy="a")}), TypeError,
+     r"tables\['sentiment'\]\['accuracy'\] must hold numbers"),
+    ("layers: a table short", _layers(tables={"sentiment": TABLES["sentiment"].iloc[:2]}), ValueError,
+     "one row per layer"),
+    ("layers: layer 5", _layers(layer=5), ValueError, "layer must be an integer from 0 to 2, got 5"),
+    ("layers: layer 1.0", _layers(layer=1.0), ValueError, "layer must be an integer from 0 to 2"),
+    ("layers: property unknown", _layers(colour_by="topic"), ValueError, "colour_by must be one of"),
+    ("layer explorer: layer 5", _layers(widget=True, layer=5), ValueError, "layer must be an integer from 0 to 2"),
+    ("layer explorer: layer -1", _layers(widget=True, layer=-1), ValueError, "layer must be an integer from 0"),
+    ("layer explorer: property a list", _layers(widget=True, colour_by=["sentiment"]), ValueError,
+     "colour_by must be one of"),
+]
+
+REFUSED = LAYERS + [
     ("trajectories: labels by name", _trajectories(labels=np.array(["cat"] * 30)), TypeError,
      "map class names to indices"),
     ("trajectories: labels fractional", _trajectories(labels=LABELS + 0.5), TypeError, "integer class indices"),
