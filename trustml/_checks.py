@@ -31,8 +31,10 @@ def to_numpy(values, what: str) -> np.ndarray:
     raise TypeError(f"{what} must be a torch.Tensor or numpy array, got {type(values).__name__}.")
 
 
-def real_array(values, what: str, *, axes=None, bool_ok: bool = True, finite: bool = True, hint: str = ""):
-    """Real numbers as float64: no text, objects or complex numbers; optionally of given axes, finite, non-empty.
+def real_array(
+    values, what: str, *, axes=None, bool_ok: bool = True, finite: bool = True, hint: str = "", dtype=np.float64
+):
+    """Real numbers as ``dtype``: no text, objects or complex numbers; optionally of given axes, finite, non-empty.
 
     ``axes`` names each axis (e.g. ``("epochs", "N", "classes")``): the rank must match and no axis may be
     empty. ``hint`` follows the message about a wrong rank.
@@ -58,7 +60,7 @@ def real_array(values, what: str, *, axes=None, bool_ok: bool = True, finite: bo
             if size == 0:
                 fix = _EMPTY_FIX.get(name, "it needs at least one")
                 raise ValueError(f"{what} has 0 {_plural(name)} (shape {array.shape}): {fix}.")
-    array = array.astype(np.float64, copy=False)
+    array = array.astype(dtype, copy=False)
     if finite and not np.isfinite(array).all():
         raise ValueError(f"{what} has {int((~np.isfinite(array)).sum())} NaN or infinite value(s): clean them first.")
     return array
@@ -256,8 +258,8 @@ def check_weights(weights, n: int, what: str) -> np.ndarray:
 
 
 def check_pixels(images, what: str = "images") -> np.ndarray:
-    """Finite pixel values in [0, 1] (as trustml.data.load gives them), as float64, for a picture that does not lie."""
-    images = real_array(images, what)
+    """Finite pixel values in [0, 1] (as trustml.data.load gives them), as float32, for a picture that does not lie."""
+    images = real_array(images, what, dtype=np.float32)
     if images.size and (images.min() < 0 or images.max() > 1):
         hint = ": divide 8-bit images by 255" if images.max() > 1 and images.min() >= 0 else ": pass them unnormalised"
         raise ValueError(
