@@ -218,16 +218,17 @@ def _wait_for_run_all(page, start, timeout, report):
         }
         const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
         const drawn = document.querySelectorAll('.trustml-frame img, .widget-interact .widget-output img').length;
-        return [pending, kernel ? kernel.status : 'none', drawn];
+        const failed = document.querySelectorAll(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']").length;
+        return [pending, kernel ? kernel.status : 'none', drawn, failed];
     }"""
     time.sleep(3)
     first_widget = None
     deadline = time.time() + timeout
     while time.time() < deadline:
-        pending, status, drawn = page.evaluate(pending_js)
+        pending, status, drawn, failed = page.evaluate(pending_js)
         if drawn and first_widget is None:
             first_widget = time.time() - start
-        if pending == 0 and status == "idle":
+        if status == "idle" and (pending == 0 or failed):  # Run All stops at a cell that raised
             return time.time() - start, first_widget
         time.sleep(0.5)
     page.screenshot(path=str(Path(tempfile.gettempdir()) / "browser_check_timeout.png"))

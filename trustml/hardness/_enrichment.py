@@ -375,11 +375,17 @@ def _log_axis(axis, values) -> None:
     else:
         axis.axes.set_xscale("log")
     low, high = float(np.min(values)), float(np.max(values))
-    nice = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20]
-    fine = [0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 15, 20]
-    ticks = [t for t in nice if low / 1.05 <= t <= high * 1.05]
-    if len(ticks) < 3:
-        ticks = [t for t in fine if low / 1.05 <= t <= high * 1.05] or [1]
+    lists = (  # the coarsest list that gives three ticks in the range, else the finest
+        [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20],
+        [0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 15, 20],
+        [0.05, 0.06, 0.07, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.25,
+         1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20],
+    )  # fmt: skip
+    for candidates in lists:
+        ticks = [t for t in candidates if low / 1.05 <= t <= high * 1.05]
+        if len(ticks) >= 3:
+            break
+    ticks = ticks or [1]
     axis.set_major_locator(FixedLocator(ticks))
     axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axis.set_minor_locator(NullLocator())

@@ -102,6 +102,7 @@ class LayerFigure(LiveFigure):
             self.figure.suptitle(title)
         self.figure.subplots_adjust(left=0.03, right=0.98, bottom=0.13, top=0.86, wspace=0.18)
         self._legend = None
+        self._colours = {}
         # two panels, split halfway between the axes: the left one holds the points' axes with its title and
         # labels (no ticks: the whole axes is cheap to draw again); the right one what update changes in the
         # accuracy plot, in zorder (its ticks and labels stay in the background)
@@ -115,14 +116,16 @@ class LayerFigure(LiveFigure):
 
     def update(self, *, layer: int, colour_by: str) -> LayerFigure:
         """Show ``layer``, coloured by the property ``colour_by``; returns ``self``."""
+        from matplotlib.colors import to_rgba_array
         from matplotlib.lines import Line2D
 
         _check_choice(layer, colour_by, len(self.projections), self.properties)
         labels, class_names = self.properties[colour_by]
-        labels = np.asarray(labels)
         points = self.projections[layer]
         self.scatter.set_offsets(points)
-        self.scatter.set_color([f"C{int(k)}" for k in labels])
+        if colour_by not in self._colours:  # one RGBA row per sentence, converted once per property
+            self._colours[colour_by] = to_rgba_array([f"C{int(k)}" for k in np.asarray(labels)])
+        self.scatter.set_color(self._colours[colour_by])
         pad = 0.05 * np.ptp(points, axis=0) + 1e-9
         self.ax_points.set_xlim(points[:, 0].min() - pad[0], points[:, 0].max() + pad[0])
         self.ax_points.set_ylim(points[:, 1].min() - pad[1], points[:, 1].max() + pad[1])
