@@ -150,5 +150,5 @@ def test_bad_input_is_refused_before_any_widget_is_built(scored):
     val, scores = scored
     with pytest.raises(ValueError, match="scores has 10 values"):
         threshold_explorer(val, scores[:10], **protected_groups(val))
-    with pytest.raises(ValueError, match=r"threshold must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"threshold must be a number in \[0, 1\], got 1.5"):
         threshold_explorer(val, scores, **protected_groups(val), threshold=1.5)

@@ -91,5 +91,5 @@ def test_category_grid_view_and_widget_show_one_class():
     assert "'cat'" in w.result.figure._suptitle.get_text()
     with pytest.raises(ValueError, match="Choose one class"):
         category_grid_view(images, truth, sigma[-1], labels, names, class_name="all")
-    with pytest.raises(ValueError, match="labels must be class indices"):
+    with pytest.raises(ValueError, match=r"labels has class index 6 but there are only 2 classes \(one per name"):
         category_grid_view(images, truth, sigma[-1], labels + 5, names, class_name="cat")

@@ -169,9 +169,9 @@ def test_grid_and_explorer_bad_input(digits, grid):
     with pytest.raises(ValueError, match="Unknown hardness type 'noise'"):
         HardnessGrid(X, y, model=MLP, kinds=["noise"])
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
-        HardnessGrid(X, y, model=MLP, proportions=[0.0])
-    with pytest.raises(ValueError, match="at least one value"):
-        HardnessGrid(X, y, model=MLP, proportions=[])
+        HardnessGrid(X, y, model=lambda: MLP(784, 3), proportions=[0.0])
+    with pytest.raises(ValueError, match="proportions is empty"):
+        HardnessGrid(X, y, model=lambda: MLP(784, 3), proportions=[])
     with pytest.raises(ValueError, match="Unknown hardness type 'far_ood' for this grid; it has: uniform, zoom_shift"):
         grid.cell("far_ood", 0.1)
     with pytest.raises(ValueError, match=r"proportion 0.2 is not in this grid; it has: \[0.1, 0.3\]"):
@@ -183,8 +183,8 @@ def test_grid_and_explorer_bad_input(digits, grid):
 
 
 def test_default_kinds_are_the_ones_that_apply(digits):
-    images = HardnessGrid(digits.X_train, digits.y_train, model=MLP)
+    images = HardnessGrid(digits.X_train, digits.y_train, model=lambda: MLP(784, 3))
     assert "atypical" not in images.kinds and "instance" not in images.kinds  # 3 classes: no digit rule
     rows = torch.rand(30, 4)
-    tabular = HardnessGrid(rows, torch.arange(30) % 10, model=MLP)
+    tabular = HardnessGrid(rows, torch.arange(30) % 10, model=lambda: MLP(4, 10))
     assert tabular.kinds == ["uniform", "asymmetric", "adjacent", "instance", "ood_covariate", "atypical"]

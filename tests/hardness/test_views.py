@@ -170,11 +170,11 @@ def test_data_map_rgb_images(known):
         (dict(uncertainty="epistemic"), ValueError, "'variability' .Data Maps. or 'aleatoric'"),
         (dict(group="medium"), ValueError, "group must be one of hard, ambiguous, easy"),
         (dict(class_name="7"), ValueError, "Unknown class_name '7'"),
-        (dict(class_names=["a", "b"]), ValueError, "class_names has 2 names but the model has 3 classes"),
-        (dict(mask=np.ones(5, bool)), ValueError, "mask has shape .5,. but the result has 60 samples"),
+        (dict(class_names=["a", "b"]), ValueError, "class_names has 2 names but there are 3 classes"),
+        (dict(mask=np.ones(5, bool)), ValueError, "mask has 5 entries but there are 60 samples"),
         (dict(mask=np.full(N, 2)), ValueError, "mask must be boolean"),
         (dict(n_images=0), ValueError, "n_images must be a positive integer"),
-        (dict(confidence_threshold=0.7), ValueError, "confidence_threshold must be in"),
+        (dict(confidence_threshold=0.7), ValueError, r"confidence_threshold must be a number in \[0, 0.5\]"),
     ],
 )
 def test_data_map_bad_input(known, kwargs, error, match):

@@ -13,6 +13,17 @@ import math
 import numpy as np
 import torch
 
+from trustml._checks import (
+    check_class_names,
+    check_int,
+    check_labels,
+    check_mask,
+    check_number,
+    check_pixels,
+    check_seed,
+    real_array,
+    to_numpy,
+)
 from trustml._live import LiveFigure
 
 __all__ = [
@@ -29,19 +40,12 @@ CATEGORY_COLORS = {"easy": "green", "need-review": "orange", "hard": "red"}
 
 
 def _as_trajectories(trajectories) -> np.ndarray:
-    if isinstance(trajectories, torch.Tensor):
-        trajectories = trajectories.detach().cpu().numpy()
-    if not isinstance(trajectories, np.ndarray):
+    if not isinstance(trajectories, (np.ndarray, torch.Tensor)):
         raise TypeError(
             f"trajectories must be a numpy array or tensor (epochs, N) of temperatures σ, "
             f"got {type(trajectories).__name__}; use DataParameters.trajectories_."
         )
-    if trajectories.ndim != 2 or 0 in trajectories.shape:
-        raise ValueError(
-            f"trajectories must have shape (epochs, N) with at least one epoch and sample, "
-            f"got {trajectories.shape}."
-        )
-    trajectories = trajectories.astype(np.float64)
+    trajectories = real_array(trajectories, "trajectories", axes=("epochs", "N"), finite=False)
     if not np.isfinite(trajectories).all() or (trajectories <= 0).any():
         raise ValueError(
             "trajectories must hold positive, finite temperatures σ (not log σ): "
@@ -101,10 +105,8 @@ def categorize(trajectories, *, window: float = 0.5, margin: float = 0.0) -> np.
     ['easy', 'hard', 'need-review']
     """
     log_sigma = np.log(_as_trajectories(trajectories))
-    if isinstance(window, bool) or not isinstance(window, (int, float)) or not 0 < window <= 1:
-        raise ValueError(f"window must be a share of the epochs in (0, 1], got {window!r}.")
-    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < math.inf:
-        raise ValueError(f"margin must be a non-negative number (in log σ), got {margin!r}.")
+    window = check_number(window, "window", low=0, high=1, low_open=True, hint=" (a share of the epochs)")
+    margin = check_number(margin, "margin", low=0, hint=" (in log σ)")
     last = log_sigma[-max(1, math.ceil(window * len(log_sigma))) :]
     categories = np.full(log_sigma.shape[1], "need-review", dtype=object)
     categories[(last < -margin).all(axis=0)] = "easy"
@@ -140,18 +142,25 @@ def trajectory_tsne(trajectories, *, perplexity: float = 30.0, seed: int = 0) ->
     from sklearn.manifold import TSNE
 
     log_sigma = np.log(_as_trajectories(trajectories)).T
-    n = len(log_sigma)
-    if isinstance(perplexity, bool) or not isinstance(perplexity, (int, float)) or not 0 < perplexity < n:
-        raise ValueError(f"perplexity must be positive and below the number of samples ({n}), got {perplexity!r}.")
+    n, epochs = log_sigma.shape
+    if n < 2:
+        raise ValueError("trajectories has 1 sample: t-SNE places samples relative to each other, so it needs 2.")
+    if epochs < 2:
+        raise ValueError(
+            "trajectories has 1 epoch: a trajectory of one value has nothing to embed in 2-D; record at least 2."
+        )
+    if not np.ptp(log_sigma, axis=0).any():
+        raise ValueError("every trajectory is the same: t-SNE has nothing to separate (scikit-learn would crash).")
+    perplexity = check_number(perplexity, "perplexity", low=0, high=n, low_open=True, high_open=True,
+                              hint=" (below the number of samples)")  # fmt: skip
+    seed = check_seed(seed, maximum=2**32 - 1)
     tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed)
     return tsne.fit_transform(log_sigma)
 
 
 def _images_for_display(images) -> np.ndarray:
     """(N, C, H, W) or (N, H, W) images to (N, H, W) or (N, H, W, 3) floats for imshow."""
-    if isinstance(images, torch.Tensor):
-        images = images.detach().cpu().numpy()
-    images = np.asarray(images, dtype=np.float32)
+    images = check_pixels(images).astype(np.float32)
     if images.ndim == 3:
         return images
     if images.ndim != 4 or images.shape[1] not in (1, 3):
@@ -170,16 +179,7 @@ def _check_categories(categories, n: int) -> np.ndarray:
 
 
 def _check_mask(mask, n: int):
-    if mask is None:
-        return None
-    if isinstance(mask, torch.Tensor):
-        mask = mask.detach().cpu().numpy()
-    mask = np.asarray(mask)
-    if mask.dtype != bool or mask.shape != (n,):
-        raise ValueError(
-            f"mask must be a boolean array with one entry per sample ({n}), got {mask.dtype} {mask.shape}."
-        )
-    return mask
+    return None if mask is None else check_mask(mask, n)
 
 
 def plot_trajectories(
@@ -218,9 +218,9 @@ def plot_trajectories(
     >>> [line.get_label() for line in fig.axes[0].lines if line.get_visible()]
     ['#0 (need-review)', '#5 (need-review)', '_σ = 1']
     """
-    indices = [int(i) for i in np.atleast_1d(np.asarray(indices))]
-    if not indices or len(indices) > TrajectoryFigure.slots:
-        raise ValueError(f"Choose between 1 and {TrajectoryFigure.slots} samples to draw, got {len(indices)}.")
+    indices = _check_indices(indices, _as_trajectories(trajectories).shape[1])
+    if not indices:
+        raise ValueError(f"Choose between 1 and {TrajectoryFigure.slots} samples to draw, got 0.")
     figure = TrajectoryFigure(
         trajectories, categories=categories, labels=labels, class_names=class_names, mask=mask, images=images,
         pyplot=True,
@@ -244,12 +244,11 @@ class TrajectoryFigure(LiveFigure):
         epochs, n = self.sigma.shape
         self.categories = None if categories is None else _check_categories(categories, n)
         self.mask = _check_mask(mask, n)
+        self.class_names = None if class_names is None else check_class_names(class_names)
         self.labels = None
         if labels is not None:
-            self.labels = np.asarray(labels)
-            if self.labels.shape != (n,):
-                raise ValueError(f"labels must have one entry per sample ({n}), got shape {self.labels.shape}.")
-        self.class_names = class_names
+            known = None if class_names is None else len(self.class_names)
+            self.labels = check_labels(labels, n, num_classes=known, classes_from=" (one per name in class_names)")
         self.images = None
         if images is not None:
             self.images = _images_for_display(images)
@@ -296,13 +295,7 @@ class TrajectoryFigure(LiveFigure):
 
     def update(self, indices, *, title=None, message="No samples to draw."):
         """Draw samples ``indices`` (at most 12); with none, ``message`` instead."""
-        n = self.sigma.shape[1]
-        indices = [int(i) for i in np.atleast_1d(np.asarray(indices, dtype=int))]
-        if len(indices) > self.slots:
-            raise ValueError(f"Choose at most {self.slots} samples to draw, got {len(indices)}.")
-        bad = [i for i in indices if not 0 <= i < n]
-        if bad:
-            raise ValueError(f"Sample indices {bad} are out of range 0..{n - 1}.")
+        indices = _check_indices(indices, self.sigma.shape[1])
         colors = [
             CATEGORY_COLORS[self.categories[i]] if self.categories is not None else self.cycle[k % len(self.cycle)]
             for k, i in enumerate(indices)
@@ -346,6 +339,24 @@ class TrajectoryFigure(LiveFigure):
         if self.mask is not None and self.mask[i]:
             name += " perturbed"
         return name
+
+
+def _check_indices(indices, n: int) -> list:
+    """At most 12 distinct sample positions in 0..n-1, as ints."""
+    if isinstance(indices, (int, np.integer)) or isinstance(indices, range):
+        indices = np.atleast_1d(np.asarray(indices))
+    array = to_numpy(indices, "indices")
+    if array.size and (array.dtype == bool or not np.issubdtype(array.dtype, np.integer)):
+        raise TypeError(f"indices must be sample positions (integers), got {array.dtype}.")
+    chosen = [int(i) for i in array.ravel()]
+    if len(chosen) > TrajectoryFigure.slots:
+        raise ValueError(f"Choose between 1 and {TrajectoryFigure.slots} samples to draw, got {len(chosen)}.")
+    bad = [i for i in chosen if not 0 <= i < n]
+    if bad:
+        raise ValueError(f"Sample indices {bad} are out of range 0..{n - 1}.")
+    if len(set(chosen)) < len(chosen):
+        raise ValueError(f"Sample indices {chosen} name a sample twice: give each once.")
+    return chosen
 
 
 def _log_limits(values) -> tuple:
@@ -453,20 +464,21 @@ def plot_trajectory_tsne(embedding, categories, *, images=None, n_thumbnails: in
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-    embedding = np.asarray(embedding, dtype=float)
-    if embedding.ndim != 2 or embedding.shape[1] != 2:
+    embedding = real_array(embedding, "embedding", axes=("N", "2"))
+    if embedding.shape[1] != 2:
         raise ValueError(f"embedding must have shape (N, 2) (from trajectory_tsne), got {embedding.shape}.")
     categories = _check_categories(categories, len(embedding))
+    if images is not None:
+        images = _images_for_display(images)
+        if len(images) != len(embedding):
+            raise ValueError(f"images has {len(images)} samples but the embedding has {len(embedding)}.")
+    n_thumbnails = check_int(n_thumbnails, "n_thumbnails", minimum=0)
+    seed = check_seed(seed)
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     for category in CATEGORIES:
         chosen = categories == category
         ax.scatter(*embedding[chosen].T, s=12, color=CATEGORY_COLORS[category], label=f"{category} ({chosen.sum()})")
     if images is not None:
-        images = _images_for_display(images)
-        if len(images) != len(embedding):
-            raise ValueError(f"images has {len(images)} samples but the embedding has {len(embedding)}.")
-        if isinstance(n_thumbnails, bool) or not isinstance(n_thumbnails, int) or n_thumbnails < 0:
-            raise ValueError(f"n_thumbnails must be a non-negative integer, got {n_thumbnails!r}.")
         rng = np.random.default_rng(seed)
         for i in rng.choice(len(images), size=min(n_thumbnails, len(images)), replace=False):
             image = images[i]
@@ -518,9 +530,24 @@ def plot_category_grid(images, categories, sigma, *, per_row: int = 8, indices=N
     >>> len(fig.axes)
     9
     """
+    _grid_inputs(images, categories, sigma, indices, mask)  # checked before a figure is made
     return CategoryGridFigure(per_row=per_row, pyplot=True).update(
         images, categories, sigma, indices=indices, mask=mask, title=title
     ).figure
+
+
+def _grid_inputs(images, categories, sigma, indices, mask):
+    """:func:`plot_category_grid`'s data, checked: images for display, categories, temperatures, numbers, mask."""
+    images = _images_for_display(images)
+    n = len(images)
+    categories = _check_categories(categories, n)
+    sigma = real_array(sigma, "sigma")
+    if sigma.shape != (n,):
+        raise ValueError(f"sigma must have one temperature per image ({n}), got shape {sigma.shape}.")
+    indices = np.arange(n) if indices is None else np.asarray(indices)
+    if indices.shape != (n,):
+        raise ValueError(f"indices must have one entry per image ({n}), got shape {indices.shape}.")
+    return images, categories, sigma, indices, _check_mask(mask, n)
 
 
 class CategoryGridFigure(LiveFigure):
@@ -535,9 +562,7 @@ class CategoryGridFigure(LiveFigure):
     rows = ("easy", "hard", "need-review")  # the seed's order
 
     def __init__(self, *, per_row: int = 8, pyplot: bool = False):
-        if isinstance(per_row, bool) or not isinstance(per_row, int) or per_row < 1:
-            raise ValueError(f"per_row must be a positive integer, got {per_row!r}.")
-        self.per_row = per_row
+        self.per_row = check_int(per_row, "per_row", minimum=1)
         super().__init__(figsize=(1.25 * per_row + 1.2, 4.6), pyplot=pyplot)
         self.axes = self.figure.subplots(3, per_row, squeeze=False)
         # fixed margins: room for the row labels on the left and the title on top
@@ -576,16 +601,8 @@ class CategoryGridFigure(LiveFigure):
 
     def update(self, images, categories, sigma, *, indices=None, mask=None, title=None):
         """Show ``images`` (usually one class's) in their categories' rows; arguments as :func:`plot_category_grid`."""
-        images = _images_for_display(images)
+        images, categories, sigma, indices, mask = _grid_inputs(images, categories, sigma, indices, mask)
         n = len(images)
-        categories = _check_categories(categories, n)
-        sigma = np.asarray(sigma, dtype=float)
-        if sigma.shape != (n,):
-            raise ValueError(f"sigma must have one temperature per image ({n}), got shape {sigma.shape}.")
-        indices = np.arange(n) if indices is None else np.asarray(indices)
-        if indices.shape != (n,):
-            raise ValueError(f"indices must have one entry per image ({n}), got shape {indices.shape}.")
-        mask = _check_mask(mask, n)
         if self.images is None:
             self._build(images.shape[1:])
         elif images.shape[1:] != self.shape:

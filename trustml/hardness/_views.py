@@ -12,7 +12,16 @@ from matplotlib.patches import Rectangle
 
 from trustml._live import LiveFigure
 from trustml.hardness._characterize import Characterization, evaluate
-from trustml.hardness._checks import check_labels, to_numpy
+from trustml._checks import (
+    check_class_names,
+    check_int,
+    check_labels,
+    check_mask,
+    check_number,
+    check_pixels,
+    check_values,
+    to_numpy,
+)
 from trustml.hardness._methods import METHODS, easy_ambiguous_hard
 
 __all__ = ["plot_data_map", "plot_hardest", "plot_method_ranking"]
@@ -96,6 +105,10 @@ def plot_data_map(
     >>> fig.axes[0].get_xlabel()
     'variability: std over epochs of p(label)'
     """
+    _check_result(result)
+    _check_map_choice(uncertainty, group, class_name, _class_names(class_names, result.final_logits.shape[1]))
+    check_number(confidence_threshold, "confidence_threshold", low=0, high=0.5)
+    check_number(uncertainty_threshold, "uncertainty_threshold", low=0, high=0.5)
     figure = DataMapFigure(
         result, X, class_names=class_names, mask=mask, original_labels=original_labels, n_images=n_images, pyplot=True
     )
@@ -160,12 +173,7 @@ class DataMapFigure(LiveFigure):
     def update(self, *, uncertainty="variability", confidence_threshold=0.2, uncertainty_threshold=0.15,
                group="hard", class_name=None):  # fmt: skip
         """Show the map for these thresholds, outlining ``group`` (of ``class_name``) and its images."""
-        if uncertainty not in _UNCERTAINTY:
-            raise ValueError(
-                f"uncertainty must be 'variability' (Data Maps) or 'aleatoric' (Data-IQ), got {uncertainty!r}."
-            )
-        if group not in _GROUPS:
-            raise ValueError(f"group must be one of {', '.join(_GROUPS)}, got {group!r}.")
+        _check_map_choice(uncertainty, group, class_name, self.names)
         n = len(self.confidence)
         confidence, spread, names = self.confidence, self.spread[uncertainty], self.names
         groups = easy_ambiguous_hard(
@@ -173,10 +181,8 @@ class DataMapFigure(LiveFigure):
         )
         if class_name is None:
             in_class = np.ones(n, dtype=bool)
-        elif class_name in names:
-            in_class = self.result.labels == names.index(class_name)
         else:
-            raise ValueError(f"Unknown class_name {class_name!r}; the classes are {names}.")
+            in_class = self.result.labels == names.index(class_name)
         chosen = np.flatnonzero(in_class & (groups == group))
         order = {"hard": confidence[chosen], "ambiguous": -spread[chosen], "easy": -confidence[chosen]}[group]
         shown = chosen[np.argsort(order, kind="stable")[: self.n_images]]
@@ -275,6 +281,17 @@ def plot_method_ranking(
     'AUROC for the perturbed samples (0.5 = chance)'
     """
     _check_result(result)
+    if method not in result.scores:
+        raise ValueError(f"No scores for method {method!r}; this result has: {', '.join(result.methods)}.")
+    n = len(result.labels)
+    check_mask(mask, n, both=True)  # evaluate() compares the perturbed with the others
+    X = None if X is None else to_numpy(X, "X")
+    if X is not None:
+        _images(X, n)
+    if original_labels is not None:
+        check_labels(original_labels, n, "original_labels")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string, got {type(title).__name__}.")
     title_lines = len(title.splitlines()) if title else 0
     figure = MethodRankingFigure(
         _ordered(result.scores), num_classes=result.final_logits.shape[1], image_shape=None if X is None else X.shape,
@@ -412,9 +429,7 @@ def plot_hardest(result: Characterization, X, *, methods=None, k: int = 8, mask=
 
     _check_result(result)
     n = len(result.labels)
-    methods = [m for m in METHODS if m in result.scores] if methods is None else list(methods)
-    if not methods:
-        raise ValueError("methods is empty: name at least one method of the result.")
+    methods = [m for m in METHODS if m in result.scores] if methods is None else check_values(methods, "methods", str)
     for name in methods:
         if name not in result.scores:
             raise ValueError(f"No scores for method {name!r}; this result has: {', '.join(result.methods)}.")
@@ -447,21 +462,24 @@ def _check_result(result) -> None:
         raise TypeError(f"result must be what characterize() returned (a Characterization), got {type(result).__name__}.")
 
 
+def _check_map_choice(uncertainty, group, class_name, names) -> None:
+    """What a data map shows: which uncertainty, which group, which class (None: every class)."""
+    if not isinstance(uncertainty, str) or uncertainty not in _UNCERTAINTY:
+        raise ValueError(
+            f"uncertainty must be 'variability' (Data Maps) or 'aleatoric' (Data-IQ), got {uncertainty!r}."
+        )
+    if not isinstance(group, str) or group not in _GROUPS:
+        raise ValueError(f"group must be one of {', '.join(_GROUPS)}, got {group!r}.")
+    if class_name is not None and (not isinstance(class_name, str) or class_name not in names):
+        raise ValueError(f"Unknown class_name {class_name!r}; the classes are {names}.")
+
+
 def _check_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
+    return check_int(value, name, minimum=1)
 
 
 def _mask(mask, n: int) -> np.ndarray:
-    mask = to_numpy(mask, "mask")
-    if mask.dtype != bool:
-        if not np.isin(mask, (0, 1)).all():
-            raise ValueError("mask must be boolean (True = perturbed), e.g. perturb(...).mask.")
-        mask = mask.astype(bool)
-    if mask.shape != (n,):
-        raise ValueError(f"mask has shape {mask.shape} but the result has {n} samples: they must match.")
-    return mask
+    return check_mask(mask, n)
 
 
 def _images(X, n: int) -> np.ndarray:
@@ -474,7 +492,7 @@ def _images(X, n: int) -> np.ndarray:
         )
     if len(X) != n:
         raise ValueError(f"X has {len(X)} images but the result has {n} samples: pass the data it was computed on.")
-    X = np.clip(np.asarray(X, dtype=np.float32), 0, 1)
+    X = check_pixels(X, "X").astype(np.float32)
     return X[:, 0] if X.shape[1] == 1 else X.transpose(0, 2, 3, 1)
 
 
@@ -492,10 +510,7 @@ def _display_shape(shape) -> tuple:
 def _class_names(class_names, num_classes: int) -> list:
     if class_names is None:
         return [str(c) for c in range(num_classes)]
-    names = [str(c) for c in class_names]
-    if len(names) != num_classes:
-        raise ValueError(f"class_names has {len(names)} names but the model has {num_classes} classes.")
-    return names
+    return check_class_names(class_names, num_classes)
 
 
 def _caption(i, labels, predicted, original, names, *, short=False) -> str:

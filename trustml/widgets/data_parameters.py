@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from trustml._checks import check_class_names, check_int, check_labels, check_mask, check_seed, real_array
 from trustml.hardness._enrichment import CATEGORIES, CategoryGridFigure, TrajectoryFigure, _check_categories
 
 __all__ = ["category_grid_view", "category_grid_widget", "trajectory_view", "trajectory_widget"]
@@ -18,14 +19,40 @@ ALL = "all"
 
 
 def _labels(labels, n: int, class_names) -> np.ndarray:
-    if isinstance(labels, torch.Tensor):
-        labels = labels.detach().cpu().numpy()
-    labels = np.asarray(labels)
-    if labels.shape != (n,):
-        raise ValueError(f"labels must have one entry per sample ({n}), got shape {labels.shape}.")
-    if len(labels) and not 0 <= labels.min() <= labels.max() < len(class_names):
-        raise ValueError(f"labels must be class indices 0..{len(class_names) - 1} (one per class name).")
-    return labels
+    names = " (one per name in class_names)"
+    return check_labels(labels, n, "labels", num_classes=len(class_names), classes_from=names)
+
+
+def _names(class_names) -> list:
+    """The class names, checked: distinct strings, none of them the pickers' "all"."""
+    names = check_class_names(class_names)
+    if ALL in names:
+        raise ValueError(f"class_names has {ALL!r}, which the class picker uses for every class: rename that class.")
+    return names
+
+
+def _samples(trajectories, labels, what: str = "trajectories") -> int:
+    """The number of samples N of ``(epochs, N)`` trajectories, with a hint when they look transposed."""
+    shape = np.shape(trajectories)
+    n_labels = len(labels) if hasattr(labels, "__len__") else None
+    if len(shape) == 2 and n_labels == shape[0] != shape[1]:
+        raise ValueError(
+            f"{what} has shape {shape}, (epochs, N) with {shape[1]} samples, but labels has {n_labels}: if {what} "
+            f"is (N, epochs), pass {what}.T."
+        )
+    return shape[-1] if shape else 0
+
+
+def _sigma(sigma, n: int) -> np.ndarray:
+    sigma = real_array(sigma, "sigma")
+    if sigma.shape != (n,):
+        raise ValueError(f"sigma must have one temperature per sample ({n}), got shape {sigma.shape}.")
+    return sigma
+
+
+def _check_images(images, n: int) -> None:
+    if images is not None and len(images) != n:
+        raise ValueError(f"images has {len(images)} samples but labels has {n}: give one image per sample.")
 
 
 def _class_index(class_name, class_names) -> int | None:
@@ -46,6 +73,8 @@ def _parse_indices(text: str, n: int) -> list[int]:
     bad = [i for i in indices if not 0 <= i < n]
     if bad:
         raise ValueError(f"Sample numbers {bad} are out of range 0..{n - 1}.")
+    if len(indices) > TrajectoryFigure.slots:
+        raise ValueError(f"Type at most {TrajectoryFigure.slots} sample numbers, got {len(indices)}.")
     return indices
 
 
@@ -93,9 +122,24 @@ def trajectory_view(
     -------
     matplotlib.figure.Figure
     """
-    figure = TrajectoryFigure(trajectories, categories=categories, labels=_labels(labels, np.shape(trajectories)[-1],
-                              class_names), class_names=class_names, mask=mask, images=images, pyplot=True)  # fmt: skip
+    class_names = _names(class_names)
+    labels = _labels(labels, _samples(trajectories, labels), class_names)
+    _check_draw(class_name, category, indices, n, seed, class_names, len(labels))
+    figure = TrajectoryFigure(trajectories, categories=categories, labels=labels, class_names=class_names, mask=mask,
+                              images=images, pyplot=True)  # fmt: skip
     return _draw_trajectories(figure, class_name=class_name, category=category, indices=indices, n=n, seed=seed).figure
+
+
+def _check_draw(class_name, category, indices, n, seed, class_names, total) -> None:
+    """:func:`trajectory_view`'s choice of samples, checked before anything is drawn."""
+    _class_index(class_name, class_names)
+    if not isinstance(category, str) or (category != ALL and category not in CATEGORIES):
+        raise ValueError(f"Unknown category {category!r}; choose one of {[ALL, *CATEGORIES]}.")
+    if not isinstance(indices, str):
+        raise TypeError(f"indices must be text with sample numbers, e.g. '12, 40'; got {indices!r}.")
+    _parse_indices(indices, total)
+    check_int(n, "n", minimum=1, maximum=TrajectoryFigure.slots)
+    check_seed(seed)
 
 
 def _draw_trajectories(figure, *, class_name, category, indices, n, seed):
@@ -146,8 +190,17 @@ def category_grid_view(images, categories, sigma, labels, class_names, *, class_
     -------
     matplotlib.figure.Figure
     """
-    return _draw_class(CategoryGridFigure(per_row=per_row, pyplot=True), images, categories, sigma,
-                       _labels(labels, len(images), class_names), class_names, class_name=class_name, mask=mask).figure
+    class_names = _names(class_names)
+    labels = _labels(labels, len(labels) if hasattr(labels, "__len__") else 0, class_names)
+    _check_images(images, len(labels))
+    _sigma(sigma, len(labels))
+    _check_categories(categories, len(labels))
+    if mask is not None:
+        check_mask(mask, len(labels))
+    if _class_index(class_name, class_names) is None:
+        raise ValueError(f"Choose one class; the classes are {list(class_names)}.")
+    return _draw_class(CategoryGridFigure(per_row=per_row, pyplot=True), images, categories, sigma, labels,
+                       class_names, class_name=class_name, mask=mask).figure
 
 
 def _draw_class(figure, images, categories, sigma, labels, class_names, *, class_name, mask):
@@ -157,11 +210,9 @@ def _draw_class(figure, images, categories, sigma, labels, class_names, *, class
         raise ValueError(f"Choose one class; the classes are {list(class_names)}.")
     members = np.flatnonzero(labels == k)
     categories = _check_categories(categories, len(labels))
-    sigma = np.asarray(sigma)
-    if sigma.shape != labels.shape:
-        raise ValueError(f"sigma must have one temperature per sample ({len(labels)}), got shape {sigma.shape}.")
+    sigma = _sigma(sigma, len(labels))
     if mask is not None:
-        mask = np.asarray(mask)[members]
+        mask = check_mask(mask, len(labels))[members]
     return figure.update(
         images[torch.from_numpy(members)] if isinstance(images, torch.Tensor) else np.asarray(images)[members],
         categories[members], sigma[members], indices=members, mask=mask,
@@ -184,7 +235,8 @@ def trajectory_widget(trajectories, categories, labels, class_names, *, mask=Non
 
     from trustml.widgets import ViewWidget
 
-    n_samples = np.shape(trajectories)[-1]
+    class_names = _names(class_names)
+    n_samples = _samples(trajectories, labels)
     figure = TrajectoryFigure(trajectories, categories=categories, labels=_labels(labels, n_samples, class_names),
                               class_names=class_names, mask=mask, images=images)  # fmt: skip
 
@@ -216,8 +268,12 @@ def category_grid_widget(images, categories, sigma, labels, class_names, *, mask
 
     from trustml.widgets import ViewWidget
 
+    class_names = _names(class_names)
+    labels = _labels(labels, len(labels) if hasattr(labels, "__len__") else 0, class_names)
+    _check_images(images, len(labels))
+    if mask is not None:
+        check_mask(mask, len(labels))
     figure = CategoryGridFigure(per_row=per_row)
-    labels = _labels(labels, len(images), class_names)
 
     def view(class_name):
         return _draw_class(figure, images, categories, sigma, labels, class_names, class_name=class_name, mask=mask)

@@ -11,7 +11,7 @@ from IPython.display import HTML
 
 from trustml.fairness import matching_threshold, threshold_sweep
 from trustml.fairness._data import group_label
-from trustml.fairness._metrics import check_thresholds
+from trustml._checks import check_number
 from trustml.fairness._views import SLIDER_GRID, ExplorerFigure, explorer_state
 from trustml.widgets._view import ViewWidget
 
@@ -70,7 +70,7 @@ def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_group
     >>> explorer.result[-1].index.tolist()
     ['at these thresholds']
     """
-    start = float(check_thresholds(threshold, "threshold")[0])
+    start = check_number(threshold, "threshold", low=0, high=1)
     groups = {"privileged_groups": privileged_groups, "unprivileged_groups": unprivileged_groups}
     curve = threshold_sweep(dataset, scores, SLIDER_GRID, undefined="nan", **groups)  # validates everything once
 

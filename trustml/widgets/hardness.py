@@ -14,6 +14,7 @@ import textwrap
 
 import ipywidgets as widgets
 
+from trustml._checks import check_class_names, check_int
 from trustml.hardness import HardnessGrid, evaluate, hardness_types
 from trustml.hardness._views import DataMapFigure, MethodRankingFigure, _check_result, _class_names, _ordered
 from trustml.widgets._view import ViewWidget
@@ -69,6 +70,10 @@ def data_map_explorer(
     """
     _check_result(result)
     names = _class_names(class_names, result.final_logits.shape[1])
+    if _ALL_CLASSES in names:
+        raise ValueError(
+            f"class_names has {_ALL_CLASSES!r}, which the class picker uses for every class: rename that class."
+        )
     figure = DataMapFigure(result, X, class_names=names, mask=mask, original_labels=original_labels, n_images=n_images)
     controls = {
         "uncertainty": _toggle(
@@ -137,8 +142,11 @@ def hardness_type_explorer(grid: HardnessGrid, *, method: str = "aum", k: int = 
     """
     if not isinstance(grid, HardnessGrid):
         raise TypeError(f"grid must be a HardnessGrid, got {type(grid).__name__}.")
-    if method not in grid.methods:
+    if not isinstance(method, str) or method not in grid.methods:
         raise ValueError(f"Unknown method {method!r} for this grid; it has: {', '.join(grid.methods)}.")
+    k = check_int(k, "k", minimum=1)
+    if class_names is not None:
+        check_class_names(class_names)  # their number is checked against the model's outputs once a cell has run
     descriptions = hardness_types()["description"]
     titles = {kind: [f"{kind}, {{:.0%}} perturbed:", *textwrap.wrap(descriptions[kind], 60)] for kind in grid.kinds}
     lines = max(len(title) for title in titles.values())  # room for the longest title, so the layout stays put

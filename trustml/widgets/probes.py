@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from trustml._checks import check_class_names, check_int, check_labels, real_array
 from trustml._live import LiveFigure
 from trustml.widgets._view import ViewWidget
 
@@ -19,7 +20,7 @@ __all__ = ["LayerFigure", "layer_explorer", "layer_view"]
 
 
 def _check(projections, properties, tables):
-    projections = np.asarray(projections, dtype=float)
+    projections = real_array(projections, "projections")
     if projections.ndim != 3 or projections.shape[2] != 2 or 0 in projections.shape:
         raise ValueError(
             f"projections must be (layers, sentences, 2): one 2-D point per sentence and layer, got shape "
@@ -30,14 +31,9 @@ def _check(projections, properties, tables):
     for name, value in properties.items():
         if not isinstance(value, tuple) or len(value) != 2:
             raise ValueError(f"properties[{name!r}] must be a pair (labels, class_names).")
-        labels = np.asarray(value[0])
-        if labels.shape != (projections.shape[1],):
-            raise ValueError(
-                f"properties[{name!r}] has {labels.shape[0] if labels.ndim else 0} labels for "
-                f"{projections.shape[1]} sentences: give one label per projected sentence."
-            )
-        if labels.min() < 0 or labels.max() >= len(value[1]):
-            raise ValueError(f"properties[{name!r}]: labels must index its class names (0..{len(value[1]) - 1}).")
+        names = check_class_names(value[1], what=f"properties[{name!r}]'s class names")
+        check_labels(value[0], projections.shape[1], f"properties[{name!r}]'s labels", num_classes=len(names),
+                     classes_from=" (one per class name)")  # fmt: skip
     if not isinstance(tables, Mapping) or set(tables) != set(properties):
         raise ValueError(f"tables must be a dict with one probe table per property: {sorted(properties)}.")
     for name, table in tables.items():
@@ -45,7 +41,15 @@ def _check(projections, properties, tables):
             raise ValueError(
                 f"tables[{name!r}] must be a probe_layers table with one row per layer ({projections.shape[0]})."
             )
+        real_array(table["accuracy"], f"tables[{name!r}]['accuracy']", finite=False)
     return projections
+
+
+def _check_choice(layer, colour_by, layers: int, properties) -> None:
+    """Which layer to show (0..layers-1) and which property colours the points."""
+    check_int(layer, "layer", minimum=0, maximum=layers - 1)
+    if not isinstance(colour_by, str) or colour_by not in properties:
+        raise ValueError(f"colour_by must be one of {sorted(properties)}, got {colour_by!r}.")
 
 
 class LayerFigure(LiveFigure):
@@ -115,11 +119,7 @@ class LayerFigure(LiveFigure):
         from matplotlib.colors import to_rgba_array
         from matplotlib.lines import Line2D
 
-        layers = len(self.projections)
-        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < layers:
-            raise ValueError(f"layer must be an integer from 0 to {len(self.projections) - 1}, got {layer!r}.")
-        if colour_by not in self.properties:
-            raise ValueError(f"colour_by must be one of {sorted(self.properties)}, got {colour_by!r}.")
+        _check_choice(layer, colour_by, len(self.projections), self.properties)
         labels, class_names = self.properties[colour_by]
         points = self.projections[layer]
         self.scatter.set_offsets(points)
@@ -173,6 +173,7 @@ def layer_view(projections, properties, tables, *, layer: int, colour_by: str, t
     >>> fig.axes[0].get_title()
     'layer 2, coloured by sentiment: probe accuracy 0.90'
     """
+    _check_choice(layer, colour_by, len(_check(projections, properties, tables)), properties)
     figure = LayerFigure(projections, properties, tables, title=title, pyplot=True)
     return figure.update(layer=layer, colour_by=colour_by).figure
 
@@ -210,8 +211,7 @@ def layer_explorer(projections, properties, tables, *, layer: int = 0, colour_by
 
     projections = _check(projections, properties, tables)
     colour_by = next(iter(properties)) if colour_by is None else colour_by
-    if colour_by not in properties:
-        raise ValueError(f"colour_by must be one of {sorted(properties)}, got {colour_by!r}.")
+    _check_choice(layer, colour_by, len(projections), properties)
     figure = LayerFigure(projections, properties, tables, title=title)
     controls = {
         "layer": widgets.IntSlider(value=layer, min=0, max=len(projections) - 1, description="layer"),
