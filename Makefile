@@ -6,18 +6,22 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# CONSTRAINTS=constraints.txt installs the versions the course was last run with (default: the newest allowed)
+CONSTRAINTS ?=
+# JupyterLab settings the course ships (lab-settings/overrides.json: no news pop-up, no update check)
+LAB_SETTINGS := $(CURDIR)/lab-settings
 
 .PHONY: lab course test check clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "trustml needs Python 3.10 or newer; set PYTHON=python3.11 (for example)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -e '.[dev]'
+	$(BIN)/python -m pip install -e '.[dev]' $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 	@touch $@
 
 lab: $(STAMP)
 	$(BIN)/trustml check || true
-	$(BIN)/jupyter lab --ServerApp.root_dir=episodes $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=episodes --LabApp.app_settings_dir="$(LAB_SETTINGS)" $(LAB_ARGS)
 
 course: $(STAMP)
 	$(BIN)/trustml run --output build $(if $(FAST),--fast)

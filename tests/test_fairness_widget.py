@@ -8,7 +8,6 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 import pytest
-from IPython.display import Image
 from PIL import Image as PILImage
 
 from trustml.data import load_german_credit
@@ -22,6 +21,7 @@ from trustml.fairness import (
     threshold_view,
 )
 from trustml.fairness._views import ExplorerFigure, explorer_state
+from widget_checks import assert_same_picture, frames
 from trustml.widgets import ViewWidget, threshold_explorer
 
 
@@ -43,11 +43,16 @@ def assert_shows(explorer, scored, privileged, unprivileged):
     _, *expected = threshold_view(
         val, scores, privileged_threshold=privileged, unprivileged_threshold=unprivileged, **protected_groups(val)
     )
-    image, *rest = explorer.result
+    figure, *rest = explorer.result
     tables = rest[1::2]  # each after its heading
-    assert isinstance(image, Image) and image.format == "png"
+    assert isinstance(figure, ExplorerFigure)
     for ours, theirs in zip(tables, expected):
         pd.testing.assert_frame_equal(ours, theirs)
+    static = threshold_view(val, scores, privileged_threshold=privileged, unprivileged_threshold=unprivileged,
+                            per_group=explorer.values["mode"] == "per group", **protected_groups(val))[0]
+    assert_same_picture(explorer, static)
+    html = [child.value for child in explorer.frame.children[1:]]
+    assert tables[0]._repr_html_() in html[1] and tables[-1]._repr_html_() in html[-1]
 
 
 def pixels(png):
@@ -66,10 +71,10 @@ def test_the_explorer_is_a_view_widget_that_starts_global(explorer, scored):
 
 def test_moving_the_global_slider_redraws_with_its_value(explorer, scored):
     val, scores = scored
-    before, image = explorer.redraws, explorer.result[0].data
+    before, image = explorer.redraws, frames(explorer)[0]
     explorer.controls["threshold"].value = 0.7
     assert explorer.redraws == before + 1  # one move, one redraw
-    assert explorer.result[0].data != image
+    assert (frames(explorer)[0] != image).any()
     assert_shows(explorer, scored, 0.7, 0.7)
     expected = threshold_sweep(val, scores, [0.7], **protected_groups(val)).iloc[0].round(3)
     np.testing.assert_allclose(explorer.result[-1].iloc[0].to_numpy(), expected.to_numpy())
@@ -97,9 +102,9 @@ def test_toggling_per_group_starts_both_groups_at_the_global_threshold(explorer,
 def test_group_sliders_follow_the_global_slider_and_the_toggle_shows(explorer):
     explorer.controls["threshold"].value = 0.58
     assert explorer.values["privileged_threshold"] == explorer.values["unprivileged_threshold"] == 0.58
-    image = explorer.result[0].data
+    image = frames(explorer)[0]
     explorer.controls["mode"].value = "per group"  # same decisions, but the picture says "per group"
-    assert explorer.result[0].data != image
+    assert (frames(explorer)[0] != image).any()
 
 
 def test_a_button_redraws_once(explorer):
@@ -145,5 +150,5 @@ def test_bad_input_is_refused_before_any_widget_is_built(scored):
     val, scores = scored
     with pytest.raises(ValueError, match="scores has 10 values"):
         threshold_explorer(val, scores[:10], **protected_groups(val))
-    with pytest.raises(ValueError, match=r"threshold must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"threshold must be a number in \[0, 1\], got 1.5"):
         threshold_explorer(val, scores, **protected_groups(val), threshold=1.5)

@@ -10,9 +10,10 @@ import torch
 
 from trustml import set_seed
 from trustml.data import load
-from trustml.hardness import HardnessGrid, benchmark, characterize, perturb
+from trustml.hardness import HardnessGrid, benchmark, characterize, perturb, plot_data_map, plot_method_ranking
 from trustml.models import MLP, LeNet
 from trustml.widgets import data_map_explorer, hardness_type_explorer
+from widget_checks import assert_each_move_redraws
 
 METHODS = ["aum", "loss", "conf_agree"]
 
@@ -58,11 +59,26 @@ def test_data_map_explorer_every_control_changes_the_drawing(digits, noisy_run):
         ("group", "ambiguous"),
     ]
     for key, value in moves:
-        before = _drawn(w.result)
+        before = _drawn(w.result.figure)
         w.controls[key].value = value
-        assert _drawn(w.result) != before, f"moving {key} changed nothing"
+        assert _drawn(w.result.figure) != before, f"moving {key} changed nothing"
     assert w.redraws == 1 + len(moves)
-    assert w.result.axes[0].get_title() == "Data-IQ map, class 7"
+    assert w.result.figure.axes[0].get_title() == "Data-IQ map, class 7"
+
+
+def test_data_map_explorer_draws_what_plot_data_map_draws(digits, noisy_run):
+    noisy, result = noisy_run
+    w = data_map_explorer(result, noisy.X, mask=noisy.mask, class_names=digits.class_names, original_labels=noisy.y)
+
+    def static(class_name, **values):
+        return plot_data_map(result, noisy.X, mask=noisy.mask, class_names=digits.class_names,
+                             original_labels=noisy.y, class_name=None if class_name == "all classes" else class_name,
+                             **values)  # fmt: skip
+
+    moves = [("confidence_threshold", 0.3), ("class_name", "7"), ("uncertainty", "aleatoric"), ("group", "easy"),
+             ("uncertainty_threshold", 0.4), ("confidence_threshold", 0.0), ("group", "ambiguous"),
+             ("class_name", "all classes"), ("uncertainty", "variability")]  # fmt: skip
+    assert_each_move_redraws(w, moves, static=static)
 
 
 def test_data_map_explorer_needs_a_characterization(noisy_run):
@@ -123,13 +139,25 @@ def test_hardness_type_explorer_every_control_changes_the_drawing(grid, monkeypa
     w = hardness_type_explorer(grid, method="aum", k=6)
     assert list(w.controls["kind"].options) == ["uniform", "zoom_shift"]
     assert [label for label, _ in w.controls["proportion"].options] == ["10%", "30%"]
-    assert w.result.subfigs[0].get_suptitle().startswith("uniform, 10% perturbed")
+    assert w.result.figure.subfigs[0].get_suptitle().startswith("uniform, 10% perturbed")
     for key, value in [("kind", "zoom_shift"), ("proportion", 0.3), ("method", "conf_agree")]:
-        before = _drawn(w.result)
+        before = _drawn(w.result.figure)
         w.controls[key].value = value
-        assert _drawn(w.result) != before, f"moving {key} changed nothing"
+        assert _drawn(w.result.figure) != before, f"moving {key} changed nothing"
     assert w.redraws == 4
-    assert "conf_agree's 6 hardest" in w.result.subfigs[1].get_suptitle()
+    assert "conf_agree's 6 hardest" in w.result.figure.subfigs[1].get_suptitle()
+
+
+def test_hardness_type_explorer_draws_what_plot_method_ranking_draws(grid):
+    w = hardness_type_explorer(grid.run(), method="aum", k=6)
+
+    def static(kind, proportion, method):
+        planted, result = grid.cell(kind, proportion)
+        return plot_method_ranking(result, planted.mask, planted.X, method=method, k=6, original_labels=grid.y,
+                                   title=w.result.title.get_text())  # fmt: skip
+
+    moves = [("kind", "zoom_shift"), ("method", "loss"), ("proportion", 0.3), ("kind", "uniform")]
+    assert_each_move_redraws(w, moves, static=static)
 
 
 def test_grid_and_explorer_bad_input(digits, grid):
@@ -141,9 +169,9 @@ def test_grid_and_explorer_bad_input(digits, grid):
     with pytest.raises(ValueError, match="Unknown hardness type 'noise'"):
         HardnessGrid(X, y, model=MLP, kinds=["noise"])
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
-        HardnessGrid(X, y, model=MLP, proportions=[0.0])
-    with pytest.raises(ValueError, match="at least one value"):
-        HardnessGrid(X, y, model=MLP, proportions=[])
+        HardnessGrid(X, y, model=lambda: MLP(784, 3), proportions=[0.0])
+    with pytest.raises(ValueError, match="proportions is empty"):
+        HardnessGrid(X, y, model=lambda: MLP(784, 3), proportions=[])
     with pytest.raises(ValueError, match="Unknown hardness type 'far_ood' for this grid; it has: uniform, zoom_shift"):
         grid.cell("far_ood", 0.1)
     with pytest.raises(ValueError, match=r"proportion 0.2 is not in this grid; it has: \[0.1, 0.3\]"):
@@ -155,8 +183,8 @@ def test_grid_and_explorer_bad_input(digits, grid):
 
 
 def test_default_kinds_are_the_ones_that_apply(digits):
-    images = HardnessGrid(digits.X_train, digits.y_train, model=MLP)
+    images = HardnessGrid(digits.X_train, digits.y_train, model=lambda: MLP(784, 3))
     assert "atypical" not in images.kinds and "instance" not in images.kinds  # 3 classes: no digit rule
     rows = torch.rand(30, 4)
-    tabular = HardnessGrid(rows, torch.arange(30) % 10, model=MLP)
+    tabular = HardnessGrid(rows, torch.arange(30) % 10, model=lambda: MLP(4, 10))
     assert tabular.kinds == ["uniform", "asymmetric", "adjacent", "instance", "ood_covariate", "atypical"]

@@ -33,6 +33,8 @@ CORE_PACKAGES = [
     ("grad-cam", "class activation maps"),
     ("transformers", "language models for probes"),
     ("datasets", "IMDB download"),
+    ("huggingface-hub", "model cards, sharing models"),
+    ("safetensors", "saving model weights"),
     ("cleanlab", "confident learning"),
     ("pooch", "checksummed downloads"),
     ("nbclient", "headless episode runs"),
@@ -72,9 +74,9 @@ def cmd_check(args) -> int:
         version = _version(distribution)
         if version is None:
             problems += 1
-            print(f"  {BAD} {distribution:<13} missing ({purpose}): run `make lab` or `pip install -e .`")
+            print(f"  {BAD} {distribution:<15} missing ({purpose}): run `make lab` or `pip install -e .`")
         else:
-            print(f"  {OK} {distribution:<13} {version:<12} {purpose}")
+            print(f"  {OK} {distribution:<15} {version:<12} {purpose}")
     ipywidgets = _version("ipywidgets")
     if ipywidgets and int(ipywidgets.split(".")[0]) < 8:
         problems += 1
@@ -246,7 +248,7 @@ def cmd_fetch(args) -> int:
 
 def cmd_run(args) -> int:
     """Execute episodes headless and write them to the output folder."""
-    from trustml.episodes import find_episodes, record_run_time, run_episode
+    from trustml.episodes import find_episodes, record_run_time, run_episode, write_index
 
     try:
         notebooks = find_episodes(args.episodes, episodes_dir=args.episodes_dir)
@@ -273,7 +275,9 @@ def cmd_run(args) -> int:
             print(_indent(_last_lines(run.error, 15)), file=sys.stderr)
     total = sum(r.seconds for r in runs)
     failed = [r for r in runs if not r.ok]
+    index = write_index(runs, args.output)
     print(f"{len(runs) - len(failed)} passed, {len(failed)} failed in {total:.1f} s; outputs in {args.output}/")
+    print(f"Index of the rendered episodes: {index}")
     return 1 if failed else 0
 
 
@@ -349,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fetch.set_defaults(func=cmd_fetch)
 
-    run = sub.add_parser("run", help="execute episodes headless, writing notebooks and HTML")
+    run = sub.add_parser("run", help="execute episodes headless, writing notebooks, HTML and an index.html")
     run.add_argument("episodes", nargs="*", metavar="EPISODE", help="numbers or names (default: all)")
     run.add_argument("--output", type=Path, default=Path("build"), help="output folder (default: build)")
     run.add_argument("--episodes-dir", type=Path, default=None, help="where the notebooks are")

@@ -4,12 +4,15 @@ An episode runs in a fresh kernel with the working directory set to its
 folder, offline and in fast mode unless asked otherwise; the executed notebook
 (and an HTML rendering) is written to the output folder. ``trustml run``
 remembers how long each episode took (:func:`record_run_time`), so that
-``trustml list`` can say what to expect.
+``trustml list`` can say what to expect, and writes an ``index.html`` that lists
+the episodes it ran with their questions, run times and status
+(:func:`write_index`).
 """
 
 from __future__ import annotations
 
 import datetime
+import html
 import json
 import os
 import re
@@ -23,11 +26,13 @@ __all__ = [
     "EpisodeRun",
     "default_episodes_dir",
     "episode_datasets",
+    "episode_questions",
     "episode_title",
     "find_episodes",
     "record_run_time",
     "run_episode",
     "run_times",
+    "write_index",
 ]
 
 _CHECKOUT = Path(__file__).resolve().parent.parent
@@ -236,6 +241,50 @@ def episode_title(notebook: Path) -> str:
     return Path(notebook).stem
 
 
+_QUESTIONS_HEADING = re.compile(r"^\s*(?:>\s*)?(?:#+\s*Questions\s*|\*\*Questions\*\*\s*)$")
+_LIST_ITEM = re.compile(r"^\s*(?:>\s*)?[-*]\s+(.+?)\s*$")
+
+
+def episode_questions(notebook: Path) -> list[str]:
+    """The episode's questions: the list items under its "Questions" heading (Carpentries style).
+
+    The heading is a markdown heading (``## Questions``) or a bold line (``> **Questions**``,
+    as in a callout); the list that follows it is read up to the first line that is neither
+    a list item nor blank.
+
+    Parameters
+    ----------
+    notebook : pathlib.Path
+
+    Returns
+    -------
+    list of str
+        The questions' Markdown text, in order; empty when the episode has none.
+
+    Examples
+    --------
+    >>> from trustml.episodes import episode_questions, find_episodes
+    >>> episode_questions(find_episodes(["01"])[0])[0]
+    'What do people mean when they call a machine learning system "trustworthy"?'
+    """
+    for cell in _cells(notebook):
+        if cell.get("cell_type") != "markdown":
+            continue
+        lines = _source(cell).splitlines()
+        for start, line in enumerate(lines):
+            if not _QUESTIONS_HEADING.match(line):
+                continue
+            questions: list[str] = []
+            for following in lines[start + 1 :]:
+                item = _LIST_ITEM.match(following)
+                if item:
+                    questions.append(item.group(1))
+                elif following.strip().lstrip(">").strip():
+                    break
+            return questions
+    return []
+
+
 _LOAD_CALL = re.compile(r"""\bload\(\s*["']([A-Za-z0-9_\-]+)["']""")
 
 
@@ -324,3 +373,84 @@ def record_run_time(run: EpisodeRun) -> None:
     with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as f:
         json.dump(times, f, indent=1, sort_keys=True)
     os.replace(f.name, path)
+
+
+INDEX_FILE = "index.html"
+
+_INDEX_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border-bottom: 1px solid #ccc; padding: 0.5rem; text-align: left; vertical-align: top; }
+td.time { white-space: nowrap; text-align: right; }
+ul { margin: 0; padding-left: 1.2rem; }
+.ok { color: #1a7f37; } .failed { color: #b42318; font-weight: bold; }
+"""
+
+
+def write_index(runs: Iterable[EpisodeRun], output_dir: Path, *, title: str = "trustml: the course") -> Path:
+    """Write ``index.html`` into ``output_dir``: one row per run episode, linking its rendering.
+
+    Each row has the episode's number and title (linked to its ``.html`` when it
+    was written there, and to the executed notebook), its questions, its measured
+    run time and whether every cell ran. The page is plain HTML with its style
+    inline: it opens offline, from the folder, in any browser.
+
+    Parameters
+    ----------
+    runs : iterable of EpisodeRun
+        As returned by :func:`run_episode`, in the order to list them.
+    output_dir : pathlib.Path
+        The folder the runs wrote into.
+    title : str, default "trustml: the course"
+
+    Returns
+    -------
+    pathlib.Path
+        The index page.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from trustml.episodes import EpisodeRun, find_episodes, write_index
+    >>> run = EpisodeRun(find_episodes(["01"])[0], 12.5, None, None, True)
+    >>> page = write_index([run], Path(tempfile.mkdtemp()))
+    >>> page.name, "12.5 s fast" in page.read_text()
+    ('index.html', True)
+    """
+    runs = list(runs)
+    output_dir = Path(output_dir)
+    rows = []
+    for run in runs:
+        stem = run.notebook.stem
+        name = html.escape(episode_title(run.notebook))
+        rendered = output_dir / f"{stem}.html"
+        executed = output_dir / f"{stem}.ipynb"
+        if rendered.is_file():
+            name = f'<a href="{html.escape(rendered.name)}">{name}</a>'
+        links = f' <small>(<a href="{html.escape(executed.name)}">notebook</a>)</small>' if executed.is_file() else ""
+        questions = "".join(f"<li>{html.escape(q)}</li>" for q in episode_questions(run.notebook))
+        status = '<span class="ok">ok</span>' if run.ok else '<span class="failed">failed</span>'
+        mode = "" if run.fast is None else (" fast" if run.fast else " full")
+        rows.append(
+            f"<tr><td>{html.escape(stem[:2])}</td><td>{name}{links}</td>"
+            f"<td><ul>{questions}</ul></td><td class=\"time\">{run.seconds:.1f} s{mode}</td><td>{status}</td></tr>"
+        )
+    total = sum(run.seconds for run in runs)
+    failed = sum(not run.ok for run in runs)
+    when = datetime.datetime.now().isoformat(sep=" ", timespec="minutes")
+    summary = (
+        f"{len(runs)} episode(s) executed on {html.escape(when)} in {total:.1f} s"
+        + (f"; <span class=\"failed\">{failed} failed</span>" if failed else ", all cells ran")
+        + "."
+    )
+    page = (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<title>{html.escape(title)}</title>\n<style>{_INDEX_STYLE}</style>\n</head>\n<body>\n"
+        f"<h1>{html.escape(title)}</h1>\n<p>{summary}</p>\n<table>\n"
+        "<thead><tr><th>#</th><th>episode</th><th>questions</th><th>run time</th><th>status</th></tr></thead>\n"
+        "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>\n</body>\n</html>\n"
+    )
+    output_dir.mkdir(parents=True, exist_ok=True)
+    path = output_dir / INDEX_FILE
+    path.write_text(page, encoding="utf-8")
+    return path

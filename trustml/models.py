@@ -2,17 +2,37 @@
 
 Every model maps inputs to pre-softmax logits and has ``features(x)``, the
 penultimate activations (what distance-based OOD detectors, prototypicality and
-linear probes look at); ``forward(x)`` is ``head(features(x))``.
+linear probes look at); ``forward(x)`` is ``head(features(x))``. Every model
+remembers the arguments it was built with (``init_args``), so that
+:mod:`trustml.release` can save it with a config that rebuilds it.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
+import inspect
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 __all__ = ["MLP", "LeNet", "SimpleCNN"]
+
+
+def _recording_init_args(init):
+    """Wrap a model's ``__init__`` so that it records its bound arguments (the outermost call's) first."""
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def recording_init(self, *args, **kwargs):
+        if "_init_args" not in self.__dict__:  # a subclass's own __init__ recorded its arguments already
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            self.__dict__["_init_args"] = copy.deepcopy(dict(list(bound.arguments.items())[1:]))
+        init(self, *args, **kwargs)
+
+    return recording_init
 
 
 def _check_positive(**values):
@@ -31,6 +51,22 @@ class _FeatureModel(nn.Module):
 
     body: nn.Module
     head: nn.Module
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _recording_init_args(cls.__init__)
+
+    @property
+    def init_args(self) -> dict:
+        """The constructor's arguments, defaults filled in: ``type(model)(**model.init_args)`` builds a twin.
+
+        Examples
+        --------
+        >>> MLP(20, 2, hidden=(16,)).init_args
+        {'in_features': 20, 'num_classes': 2, 'hidden': (16,), 'dropout': 0.0}
+        """
+        return copy.deepcopy(self.__dict__["_init_args"])
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate activations, shape ``(N, feature_dim)``."""

@@ -160,8 +160,8 @@ def test_the_default_criterion_is_cross_entropy_and_a_custom_one_sees_sample_ind
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"n_samples": 0}, ValueError, "n_samples must be an integer of at least 1"),
-        ({"num_classes": 1}, ValueError, "num_classes must be an integer of at least 2"),
+        ({"n_samples": 0}, ValueError, "n_samples must be a positive integer"),
+        ({"num_classes": 1}, ValueError, "num_classes must be an integer >= 2"),
         ({"learn_instance": False}, ValueError, "Nothing to learn"),
         ({"learn_class": "yes"}, TypeError, "learn_class must be True or False"),
         ({"lr_instance": 0.0}, ValueError, "lr_instance must be a positive number"),
@@ -169,10 +169,10 @@ def test_the_default_criterion_is_cross_entropy_and_a_custom_one_sees_sample_ind
         ({"wd_instance": -1e-4}, ValueError, "wd_instance must be a non-negative number"),
         ({"wd_class": float("inf")}, ValueError, "wd_class must be a non-negative number"),
         ({"clamp": (20, 1 / 20)}, ValueError, "inverted"),
-        ({"clamp": (-3.0, 3.0)}, ValueError, "positive, finite temperatures"),
+        ({"clamp": (-3.0, 3.0)}, ValueError, r"clamp\[0\] must be a positive number \(a temperature σ, not log σ\)"),
         ({"clamp": 20}, TypeError, "clamp must be a pair"),
-        ({"init_instance": 50.0}, ValueError, "init_instance must be a temperature inside clamp"),
-        ({"init_class": 0.0}, ValueError, "init_class must be a temperature inside clamp"),
+        ({"init_instance": 50.0}, ValueError, r"init_instance must be a number in \[0.05, 20\] \(a temperature inside"),
+        ({"init_class": 0.0}, ValueError, r"init_class must be a number in \[0.05, 20\] \(a temperature inside"),
     ],
 )
 def test_bad_settings_are_named(kwargs, error, match):

@@ -63,14 +63,14 @@ def _shown_indices(fig, X):
     pixels = X[:, 0].numpy()
     shown = []
     for ax in fig.axes:
-        if ax.images:
+        if ax.images and ax.images[0].get_visible():  # a widget's figure keeps unused image slots, blank
             image = np.asarray(ax.images[0].get_array())
             shown.append(int(np.flatnonzero([np.allclose(image, p) for p in pixels])[0]))
     return shown
 
 
 def _framed(fig):
-    return [ax for ax in fig.axes if ax.images and ax.spines["left"].get_visible()]
+    return [ax for ax in fig.axes if ax.images and ax.images[0].get_visible() and ax.spines["left"].get_visible()]
 
 
 def _points(ax, label):
@@ -147,7 +147,7 @@ def test_data_map_captions_say_what_a_label_was(known):
 def test_data_map_says_so_when_a_region_is_empty(known):
     result, X, _ = known
     fig = plot_data_map(result, X, confidence_threshold=0.0)  # nothing is that unconfident
-    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    texts = [t.get_text() for part in [*fig.axes, *fig.subfigs] for t in part.texts]
     assert any("no sample falls in this region" in t for t in texts)
 
 
@@ -170,11 +170,11 @@ def test_data_map_rgb_images(known):
         (dict(uncertainty="epistemic"), ValueError, "'variability' .Data Maps. or 'aleatoric'"),
         (dict(group="medium"), ValueError, "group must be one of hard, ambiguous, easy"),
         (dict(class_name="7"), ValueError, "Unknown class_name '7'"),
-        (dict(class_names=["a", "b"]), ValueError, "class_names has 2 names but the model has 3 classes"),
-        (dict(mask=np.ones(5, bool)), ValueError, "mask has shape .5,. but the result has 60 samples"),
+        (dict(class_names=["a", "b"]), ValueError, "class_names has 2 names but there are 3 classes"),
+        (dict(mask=np.ones(5, bool)), ValueError, "mask has 5 entries but there are 60 samples"),
         (dict(mask=np.full(N, 2)), ValueError, "mask must be boolean"),
         (dict(n_images=0), ValueError, "n_images must be a positive integer"),
-        (dict(confidence_threshold=0.7), ValueError, "confidence_threshold must be in"),
+        (dict(confidence_threshold=0.7), ValueError, r"confidence_threshold must be a number in \[0, 0.5\]"),
     ],
 )
 def test_data_map_bad_input(known, kwargs, error, match):

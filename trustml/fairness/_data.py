@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from trustml._checks import check_bool, check_number, check_seed, check_weights
 from trustml.fairness._metrics import check_dataset
 
 __all__ = [
@@ -53,13 +54,22 @@ def split_train_val_test(dataset, *, fractions=(0.5, 0.3, 0.2), seed=1):
     [500, 300, 200]
     """
     check_dataset(dataset)
-    shares = np.asarray(fractions, dtype=float)
-    if shares.shape != (3,) or (shares <= 0).any() or not np.isclose(shares.sum(), 1.0):
-        raise ValueError(f"fractions must be three positive shares that sum to 1, e.g. (0.5, 0.3, 0.2); got {fractions!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
-    cuts = [float(shares[0]), float(shares[0] + shares[1])]
-    return tuple(dataset.split(cuts, shuffle=True, seed=int(seed)))
+    allowed = f"fractions must be three positive shares that sum to 1, e.g. (0.5, 0.3, 0.2); got {fractions!r}."
+    if isinstance(fractions, (str, bytes)) or np.ndim(fractions) != 1 or len(fractions) != 3:
+        raise ValueError(allowed)
+    shares = [check_number(share, "each of fractions", low=0, low_open=True) for share in fractions]
+    if not np.isclose(sum(shares), 1.0):
+        raise ValueError(allowed)
+    seed = check_seed(seed, maximum=2**32 - 1)  # AIF360 seeds NumPy's global generator
+    cuts = [shares[0], shares[0] + shares[1]]
+    n = dataset.features.shape[0]
+    sizes = np.diff([0, *(int(cut * n) for cut in cuts), n])  # where AIF360 cuts
+    if (sizes == 0).any():
+        raise ValueError(
+            f"fractions {tuple(fractions)} of {n} rows leave a part empty (sizes {sizes.tolist()}): "
+            "give each part a larger share."
+        )
+    return tuple(dataset.split(cuts, shuffle=True, seed=seed))
 
 
 def _attribute_index(dataset, attribute) -> int:
@@ -223,6 +233,7 @@ def protected_values(dataset, *, attribute=None, names=True) -> pd.Series:
     {'male': 690, 'female': 310}
     """
     check_dataset(dataset)
+    check_bool(names, "names")
     i = _attribute_index(dataset, attribute)
     column = pd.Series(dataset.protected_attributes[:, i], name=dataset.protected_attribute_names[i])
     if not names:
@@ -246,6 +257,7 @@ def fit_model(dataset, *, estimator=None):
         Default: standardisation then logistic regression (``liblinear``,
         ``random_state=1``), the lesson's model. It is cloned, not changed. Its
         ``fit`` (or its last step's, for a Pipeline) must accept ``sample_weight``.
+        The dataset needs rows of both labels and non-negative instance weights.
 
     Returns
     -------
@@ -260,8 +272,9 @@ def fit_model(dataset, *, estimator=None):
     [0.0, 1.0]
     """
     check_dataset(dataset)
-    model = clone(estimator) if estimator is not None else _default_estimator()
-    weights = np.asarray(dataset.instance_weights, dtype=float)
+    weights = check_weights(dataset.instance_weights, dataset.features.shape[0], "dataset.instance_weights")
+    check_both_labels(dataset, "fit_model")
+    model = clone(check_estimator(estimator)) if estimator is not None else _default_estimator()
     if isinstance(model, Pipeline):
         params = {f"{model.steps[-1][0]}__sample_weight": weights}
     else:
@@ -271,6 +284,69 @@ def fit_model(dataset, *, estimator=None):
 
 def _default_estimator():
     return make_pipeline(StandardScaler(), LogisticRegression(solver="liblinear", random_state=1))
+
+
+def check_estimator(estimator, what: str = "estimator"):
+    """An unfitted-or-fitted scikit-learn classifier (or Pipeline) instance whose fit takes ``sample_weight``."""
+    from sklearn.utils.validation import has_fit_parameter
+
+    if isinstance(estimator, type):
+        raise TypeError(f"{what} must be an estimator instance, e.g. {estimator.__name__}(), not the class itself.")
+    if not (callable(getattr(estimator, "fit", None)) and callable(getattr(estimator, "get_params", None))):
+        raise TypeError(
+            f"{what} must be a scikit-learn classifier or Pipeline (with fit and get_params), "
+            f"got {type(estimator).__name__}."
+        )
+    last = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    if not has_fit_parameter(last, "sample_weight"):
+        raise TypeError(
+            f"{what} {type(last).__name__}'s fit takes no sample_weight, and trustml passes row weights to it "
+            "(instance weights, reweighing, the reduction's weights): use a classifier that accepts them, e.g. "
+            "LogisticRegression, or fit it yourself on dataset.features."
+        )
+    return estimator
+
+
+def check_both_labels(dataset, what: str) -> None:
+    """The dataset has rows with the favourable and with the unfavourable label (a classifier needs both)."""
+    labels = dataset.labels.ravel()
+    for label in (dataset.favorable_label, dataset.unfavorable_label):
+        if not (labels == label).any():
+            raise ValueError(
+                f"{what} needs rows of both labels, but the dataset has none with label {label:g} "
+                f"(all {len(labels)} rows have {labels[0]:g}): a classifier cannot learn from one class."
+            )
+
+
+def check_fitted_classifier(model, dataset, what: str = "model") -> np.ndarray:
+    """A fitted probabilistic classifier for the dataset's columns and labels; returns its classes as floats."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if not callable(getattr(model, "predict_proba", None)):
+        raise TypeError(f"{what} must have predict_proba (a probabilistic classifier), got {type(model).__name__}.")
+    try:
+        check_is_fitted(model)
+    except (NotFittedError, TypeError):
+        raise ValueError(
+            f"{what} ({type(model).__name__}) is not fitted: fit it first, e.g. trustml.fairness.fit_model(train)."
+        ) from None
+    expected, width = getattr(model, "n_features_in_", None), dataset.features.shape[1]
+    if expected is not None and expected != width:
+        raise ValueError(
+            f"{what} was fitted on {expected} features but the dataset has {width}: fit it on this kind of "
+            "dataset (the same columns, in the same order)."
+        )
+    try:
+        classes = np.asarray(getattr(model, "classes_", []), dtype=float)
+    except (TypeError, ValueError):
+        classes = None
+    if classes is None or float(dataset.favorable_label) not in classes.tolist():
+        raise ValueError(
+            f"the {what}'s classes {np.asarray(getattr(model, 'classes_', [])).tolist()} do not include the "
+            f"dataset's favourable label {dataset.favorable_label:g}: fit it on the dataset's labels (dataset.labels)."
+        )
+    return classes
 
 
 def favourable_scores(model, dataset) -> np.ndarray:
@@ -295,13 +371,5 @@ def favourable_scores(model, dataset) -> np.ndarray:
     ((1000,), True)
     """
     check_dataset(dataset)
-    if not hasattr(model, "predict_proba"):
-        raise TypeError(f"model must have predict_proba (a probabilistic classifier), got {type(model).__name__}.")
-    classes = np.asarray(getattr(model, "classes_", []), dtype=float)
-    where = np.flatnonzero(classes == float(dataset.favorable_label))
-    if where.size != 1:
-        raise ValueError(
-            f"the model's classes {classes.tolist()} do not include the dataset's favourable label "
-            f"{dataset.favorable_label}: fit it on this kind of dataset first."
-        )
-    return model.predict_proba(dataset.features)[:, where[0]]
+    classes = check_fitted_classifier(model, dataset)
+    return model.predict_proba(dataset.features)[:, np.flatnonzero(classes == float(dataset.favorable_label))[0]]

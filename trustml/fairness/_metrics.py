@@ -18,12 +18,15 @@ definitions are AIF360's (aif360 0.6, ``aif360.metrics.ClassificationMetric``):
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from aif360.datasets import BinaryLabelDataset
 from aif360.metrics.utils import compute_boolean_conditioning_vector
+
+from trustml._checks import check_weights
 
 __all__ = ["METRICS", "fairness_metrics", "threshold_sweep"]
 
@@ -61,6 +64,12 @@ def group_mask(dataset, groups, which: str) -> np.ndarray:
                 f"Its protected attributes are {dataset.protected_attribute_names}; "
                 f"trustml.fairness.protected_groups(dataset) builds the groups from them."
             )
+        for name, value in group.items():
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+                raise TypeError(
+                    f"{which} gives {name} the value {value!r}, but protected attributes hold numbers"
+                    f"{_value_hint(dataset, name, value)}; protected_groups(dataset) builds the groups."
+                )
     mask = compute_boolean_conditioning_vector(
         dataset.protected_attributes, dataset.protected_attribute_names, condition=list(groups)
     )
@@ -78,11 +87,21 @@ def group_mask(dataset, groups, which: str) -> np.ndarray:
     return mask
 
 
+def _value_hint(dataset, attribute, value) -> str:
+    """Where the metadata names the value: ``" ('male' is 1.0 in the dataset's metadata)"``."""
+    maps = dataset.metadata.get("protected_attribute_maps") or []
+    i = dataset.protected_attribute_names.index(attribute)
+    names = {str(v): k for k, v in (maps[i].items() if i < len(maps) else ())}
+    return f" ({value!r} is {names[str(value)]!r} in the dataset's metadata)" if str(value) in names else ""
+
+
 def check_scores(scores, n_rows: int, name: str = "scores") -> np.ndarray:
     """Return ``scores`` as a float array of length ``n_rows`` with values in [0, 1], or raise."""
     values = np.asarray(scores)
     if values.ndim == 2 and values.shape[1] == 1:
         values = values.ravel()
+    if values.dtype.kind == "c":
+        raise TypeError(f"{name} must be real numbers in [0, 1], got complex numbers ({values.dtype}).")
     if values.ndim != 1:
         raise ValueError(
             f"{name} must be one number per row, got an array of shape {values.shape}. "
@@ -252,10 +271,18 @@ def raise_if_undefined(values: dict, reasons: dict, thresholds, *, undefined: st
 
 def _prepare(dataset, privileged_groups, unprivileged_groups):
     check_dataset(dataset)
+    weights = check_weights(dataset.instance_weights, dataset.features.shape[0], "dataset.instance_weights")
     privileged = group_mask(dataset, privileged_groups, "privileged_groups")
     unprivileged = group_mask(dataset, unprivileged_groups, "unprivileged_groups")
+    both = privileged & unprivileged
+    if both.any():
+        raise ValueError(
+            f"privileged_groups {list(privileged_groups)} and unprivileged_groups {list(unprivileged_groups)} "
+            f"overlap: {int(both.sum())} rows are in both (first: row {int(np.argmax(both))}), so each metric "
+            "would compare a group partly with itself. Give two groups that share no row, e.g. "
+            "trustml.fairness.protected_groups(dataset)."
+        )
     positive = dataset.labels.ravel() == dataset.favorable_label
-    weights = np.asarray(dataset.instance_weights, dtype=np.float64).ravel()
     return positive, weights, privileged, unprivileged
 
 
@@ -279,6 +306,8 @@ def threshold_sweep(dataset, scores, thresholds, *, privileged_groups, unprivile
         strictly above the threshold.
     privileged_groups, unprivileged_groups : list of dict
         AIF360's group format, e.g. ``[{"sex": 1}]``; see :func:`protected_groups`.
+        The two may not share a row (rows in neither count only in ``bal_acc``
+        and ``theil_ind``).
     undefined : {"raise", "nan"}, default "raise"
         What to do where a metric divides by zero (e.g. disparate impact when no
         one in the privileged group is selected): raise a ValueError saying

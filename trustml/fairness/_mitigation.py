@@ -13,7 +13,15 @@ from fairlearn.reductions import DemographicParity, EqualizedOdds, Exponentiated
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from trustml.fairness._data import _default_estimator, _label_names, protected_values
+from trustml._checks import check_number
+from trustml.fairness._data import (
+    _default_estimator,
+    _label_names,
+    check_both_labels,
+    check_estimator,
+    check_fitted_classifier,
+    protected_values,
+)
 from trustml.fairness._metrics import check_dataset
 
 __all__ = ["describe_thresholds", "fit_exponentiated_gradient", "fit_threshold_optimizer", "threshold_rule"]
@@ -33,6 +41,18 @@ def _check_binary_01(dataset, what):
             f"predict_proba column as favourable); this dataset has {dataset.favorable_label} and "
             f"{dataset.unfavorable_label}."
         )
+
+
+def _check_labels_in_every_group(dataset, groups, what: str) -> None:
+    """Every group has rows of both labels (fairlearn's threshold search needs both in each group)."""
+    labels = dataset.labels.ravel()
+    for group in groups.unique():
+        present = set(np.unique(labels[(groups == group).to_numpy()]).tolist())
+        if len(present) < 2:
+            raise ValueError(
+                f"{what} needs rows of both labels in every group, but group {group!r} has only label "
+                f"{present.pop():g}: fairlearn cannot trade off its rates; merge or leave out that group."
+            )
 
 
 def fit_threshold_optimizer(model, dataset, *, constraints, objective="balanced_accuracy_score", attribute=None):
@@ -78,22 +98,20 @@ def fit_threshold_optimizer(model, dataset, *, constraints, objective="balanced_
     (1000,)
     """
     check_dataset(dataset)
-    if constraints not in _THRESHOLD_CONSTRAINTS:
+    if not isinstance(constraints, str) or constraints not in _THRESHOLD_CONSTRAINTS:
         raise ValueError(f"constraints must be one of {_THRESHOLD_CONSTRAINTS}, got {constraints!r}.")
     allowed = ("balanced_accuracy_score", "accuracy_score")
-    if objective not in allowed:
+    if not isinstance(objective, str) or objective not in allowed:
         raise ValueError(f"objective must be one of {allowed}, got {objective!r}.")
     _check_binary_01(dataset, "fit_threshold_optimizer")
-    if not hasattr(model, "predict_proba"):
-        raise TypeError(f"model must be a fitted classifier with predict_proba, got {type(model).__name__}.")
+    check_fitted_classifier(model, dataset)
+    check_both_labels(dataset, "fit_threshold_optimizer")
+    groups = protected_values(dataset, attribute=attribute)
+    _check_labels_in_every_group(dataset, groups, "fit_threshold_optimizer")
     optimizer = ThresholdOptimizer(
         estimator=model, constraints=constraints, objective=objective, prefit=True, predict_method="predict_proba"
     )
-    return optimizer.fit(
-        dataset.features,
-        dataset.labels.ravel().astype(int),
-        sensitive_features=protected_values(dataset, attribute=attribute),
-    )
+    return optimizer.fit(dataset.features, dataset.labels.ravel().astype(int), sensitive_features=groups)
 
 
 def fit_exponentiated_gradient(dataset, *, constraints="demographic_parity", eps=0.01, estimator=None, attribute=None):
@@ -136,21 +154,18 @@ def fit_exponentiated_gradient(dataset, *, constraints="demographic_parity", eps
     (1000,)
     """
     check_dataset(dataset)
-    if constraints not in _REDUCTION_CONSTRAINTS:
+    if not isinstance(constraints, str) or constraints not in _REDUCTION_CONSTRAINTS:
         raise ValueError(f"constraints must be one of {tuple(_REDUCTION_CONSTRAINTS)}, got {constraints!r}.")
-    if not (isinstance(eps, (int, float)) and 0 < eps < 1):
-        raise ValueError(f"eps must be a number between 0 and 1, got {eps!r}.")
+    eps = check_number(eps, "eps", low=0, high=1, low_open=True, high_open=True, hint=" (the allowed violation)")
     _check_binary_01(dataset, "fit_exponentiated_gradient")
-    base = clone(estimator) if estimator is not None else _default_estimator()
+    check_both_labels(dataset, "fit_exponentiated_gradient")
+    groups = protected_values(dataset, attribute=attribute)
+    base = clone(check_estimator(estimator)) if estimator is not None else _default_estimator()
     weight_name = f"{base.steps[-1][0]}__sample_weight" if isinstance(base, Pipeline) else "sample_weight"
     mitigator = ExponentiatedGradient(
-        base, constraints=_REDUCTION_CONSTRAINTS[constraints](), eps=float(eps), sample_weight_name=weight_name
+        base, constraints=_REDUCTION_CONSTRAINTS[constraints](), eps=eps, sample_weight_name=weight_name
     )
-    return mitigator.fit(
-        dataset.features,
-        dataset.labels.ravel().astype(int),
-        sensitive_features=protected_values(dataset, attribute=attribute),
-    )
+    return mitigator.fit(dataset.features, dataset.labels.ravel().astype(int), sensitive_features=groups)
 
 
 # --------------------------------------------------------------------------- the learned rule in words

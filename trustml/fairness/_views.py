@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import io
+import numbers
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
+from trustml._checks import check_bool, check_number, real_array
+from trustml._live import LiveFigure
 from trustml.fairness._by_group import group_table
 from trustml.fairness._data import describe_dataset, group_label
 from trustml.fairness._metrics import (
@@ -57,6 +58,10 @@ def disparate_impact_gap(disp_imp):
     >>> disparate_impact_gap([0.5, 1.0, 2.0, 0.0]).tolist()
     [0.5, 0.0, 0.5, 1.0]
     """
+    if isinstance(disp_imp, (bool, np.bool_)) or not isinstance(disp_imp, numbers.Real):
+        if disp_imp is None or isinstance(disp_imp, (str, bytes)):
+            raise TypeError(f"disp_imp must be a number or an array of numbers, got {disp_imp!r}.")
+        disp_imp = real_array(disp_imp, "disp_imp", finite=False)
     di = np.asarray(disp_imp, dtype=float)
     if (di < 0).any():
         raise ValueError("disparate impact is a ratio of selection rates and cannot be negative.")
@@ -94,7 +99,10 @@ def plot_threshold_sweep(sweep, *, chosen=None, ax=None, title=None):
     """
     _check_sweep(sweep, ("bal_acc", "disp_imp"))
     if chosen is None:
+        if sweep["bal_acc"].isna().all():
+            raise ValueError("sweep's bal_acc is undefined (NaN) at every threshold: there is no best one to mark.")
         chosen = float(sweep["bal_acc"].idxmax())
+    chosen = check_number(chosen, "chosen", low=0, high=1, hint=" (a threshold of the sweep)")
     fig, ax = _figure(ax, (7, 4))
     x = sweep.index.to_numpy(dtype=float)
     ax.plot(x, sweep["bal_acc"], color="tab:blue")
@@ -139,12 +147,13 @@ def plot_tradeoff(results, *, curve=None, curve_label="every threshold", ax=None
     'balanced accuracy'
     """
     _check_sweep(results, ("bal_acc", "disp_imp"), what="results")
-    fig, ax = _figure(ax, (6.5, 4.5))
+    gaps = disparate_impact_gap(results["disp_imp"].to_numpy())
     if curve is not None:
         _check_sweep(curve, ("bal_acc", "disp_imp"), what="curve")
-        ax.plot(disparate_impact_gap(curve["disp_imp"].to_numpy()), curve["bal_acc"], color="0.7", lw=1,
-                label=curve_label, zorder=1)
-    gaps = disparate_impact_gap(results["disp_imp"].to_numpy())
+        curve_gaps = disparate_impact_gap(curve["disp_imp"].to_numpy())
+    fig, ax = _figure(ax, (6.5, 4.5))
+    if curve is not None:
+        ax.plot(curve_gaps, curve["bal_acc"], color="0.7", lw=1, label=curve_label, zorder=1)
     markers = "osD^vP*X"
     for i, (name, gap, acc) in enumerate(zip(results.index, gaps, results["bal_acc"])):
         ax.scatter(gap, acc, s=60, marker=markers[i % len(markers)], label=str(name), zorder=3)
@@ -161,6 +170,9 @@ def _check_sweep(frame, columns, what="sweep"):
         raise ValueError(f"{what} must be a DataFrame with columns {list(columns)} (as threshold_sweep returns).")
     if frame.empty:
         raise ValueError(f"{what} has no rows.")
+    for column in columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column]):
+            raise TypeError(f"{what}[{column!r}] must hold numbers, got {frame[column].dtype}.")
 
 
 def _figure(ax, size):
@@ -216,7 +228,7 @@ def matching_threshold(
         raise ValueError(f"criterion must be one of {tuple(_CRITERIA)}, got {criterion!r}.")
     positive, weights, privileged, unprivileged = _prepare(dataset, privileged_groups, unprivileged_groups)
     scores = check_scores(scores, len(positive))
-    reference = float(check_thresholds(reference_threshold, "reference_threshold")[0])
+    reference = check_number(reference_threshold, "reference_threshold", low=0, high=1)
     grid = SLIDER_GRID if grid is None else check_thresholds(grid, "grid")
 
     def rate(mask, thresholds):
@@ -328,8 +340,12 @@ def explorer_state(
     """The numbers behind :func:`threshold_view` (validated inputs, one confusion matrix per group)."""
     positive, weights, privileged, unprivileged = _prepare(dataset, privileged_groups, unprivileged_groups)
     scores = check_scores(scores, len(positive))
-    t_priv = float(check_thresholds(privileged_threshold, "privileged_threshold")[0])
-    t_unpriv = float(check_thresholds(unprivileged_threshold, "unprivileged_threshold")[0])
+    t_priv = check_number(privileged_threshold, "privileged_threshold", low=0, high=1)
+    t_unpriv = check_number(unprivileged_threshold, "unprivileged_threshold", low=0, high=1)
+    if per_group is not None:
+        check_bool(per_group, "per_group")
+    if curve is not None:
+        _check_sweep(curve, ("bal_acc", "disp_imp"), what="curve")
     if t_priv != t_unpriv and ((privileged & unprivileged).any() or not (privileged | unprivileged).all()):
         raise ValueError(
             "one threshold per group needs groups that cover every row exactly once; "
@@ -378,16 +394,16 @@ def _confusion_frame(table, about):
 _RATES = ("selection rate", "TPR", "FPR")
 
 
-class ExplorerFigure:
+class ExplorerFigure(LiveFigure):
     """The explorer's figure: rates by group, and the current point on the trade-off curve.
 
     Built once for a curve and the group names; :meth:`update` moves the bars,
     the point and the labels to a new :class:`ExplorerState`, so a widget
-    redraws without building new axes.
+    redraws without building new axes (a :class:`~trustml.widgets.LiveFigure`).
     """
 
     def __init__(self, state: ExplorerState):
-        self.figure = Figure(figsize=(10, 3.2))  # not registered with pyplot: shown only when displayed
+        super().__init__(figsize=(10, 3.2))  # not registered with pyplot: shown only when displayed
         rates_ax, curve_ax = self.figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
         self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.22, top=0.88, wspace=0.3)
         x, width = np.arange(len(_RATES)), 0.4
@@ -412,6 +428,9 @@ class ExplorerFigure:
         curve_ax.set_title("accuracy–fairness trade-off", fontsize="medium")
         self.curve_legend = curve_ax.legend(fontsize="small", loc="lower left")
         self.note = self.figure.text(0.01, 0.01, "", fontsize="small", color="crimson")
+        self.add_panel(self.figure, [
+            *(bar for bars in self.bars for bar in bars), self.point, self.rates_legend, self.curve_legend, self.note,
+        ])  # fmt: skip
         self.update(state)
 
     def update(self, state: ExplorerState) -> ExplorerFigure:
@@ -435,29 +454,3 @@ class ExplorerFigure:
         self.note.set_text("; ".join(state.undefined))
         return self
 
-    def png(self, *, dpi=80) -> bytes:
-        """The figure as PNG bytes, redrawing only what :meth:`update` changes (blitting).
-
-        The first call draws everything but the changing parts once and keeps
-        that background; later calls paste it and draw the bars, the point,
-        the legends and the note over it.
-        """
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from PIL import Image
-
-        if getattr(self, "_background", None) is None or self.figure.dpi != dpi:
-            self.figure.set_dpi(dpi)
-            self._canvas = FigureCanvasAgg(self.figure)
-            for artist in self._changing():
-                artist.set_animated(True)  # left out of full draws
-            self._canvas.draw()
-            self._background = self._canvas.copy_from_bbox(self.figure.bbox)
-        self._canvas.restore_region(self._background)
-        for artist in self._changing():
-            self.figure.draw_artist(artist)
-        buffer = io.BytesIO()
-        Image.fromarray(np.asarray(self._canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
-
-    def _changing(self):
-        return [*(bar for bars in self.bars for bar in bars), self.point, self.rates_legend, self.curve_legend, self.note]

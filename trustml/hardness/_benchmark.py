@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import itertools
 import time
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from trustml.hardness._characterize import characterize
-from trustml.hardness._checks import check_labels, check_proportion, check_seed, to_numpy, unknown_name
+from trustml._checks import (
+    check_int,
+    check_labels,
+    check_number,
+    check_proportion,
+    check_seed,
+    check_values,
+    to_numpy,
+    unknown_name,
+)
+from trustml.hardness._characterize import characterize, check_setup
 from trustml.hardness._methods import METHODS, resolve_methods
 from trustml.hardness._perturb import check_kind, hardness_types, perturb
 
@@ -60,8 +70,8 @@ def benchmark(
     kinds : sequence of str, optional
         Hardness types (default: every type that applies to the data;
         ``instance`` only for 10 classes, where its default rule, the digits', applies).
-    proportions : sequence of float, default (0.1, 0.2, 0.3, 0.4, 0.5)
-    seeds : sequence of int, default (0,)
+    proportions : float or sequence of float, default (0.1, 0.2, 0.3, 0.4, 0.5)
+    seeds : int or sequence of int, default (0,)
     methods : "all" or list of str, default "all"
     epochs, batch_size, lr :
         Training, as in :func:`characterize` (H-CAT: 10, 64, 1e-3).
@@ -91,17 +101,14 @@ def benchmark(
     """
     import joblib
 
-    _check_model_factory(model)
-    X_np = to_numpy(X, "X")
-    y_np = check_labels(y, len(X_np), "y")
-    kinds = _kinds(kinds, X_np, y_np)
-    proportions = [check_proportion(p) for p in proportions]
-    seeds = [check_seed(s) for s in seeds]
+    X_np, y_np, kinds, built = _check_grid(X, y, model, kinds)
+    proportions = check_values(proportions, "proportions", check_proportion)
+    seeds = check_values(seeds, "seeds", check_seed, one=Integral)
     methods = resolve_methods(methods)
-    if not (kinds and proportions and seeds):
-        raise ValueError("kinds, proportions and seeds must each hold at least one value.")
-    if not isinstance(model(), nn.Module):  # fail here, not in a worker
-        raise TypeError("model() must return a torch.nn.Module.")
+    _check_training(built, methods, epochs, batch_size, lr, device)
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a non-zero integer (1: no parallelism, -1: one per core), got {n_jobs!r}.")
+    _check_backend(backend)
 
     cells = list(itertools.product(kinds, proportions, seeds))
     task = joblib.delayed(_cell)
@@ -136,12 +143,56 @@ def _parallel_config(backend):
     return joblib.parallel_config(backend=backend)
 
 
-def _check_model_factory(model) -> None:
+def _check_backend(backend) -> None:
+    from joblib.parallel import BACKENDS, EXTERNAL_BACKENDS
+
+    known = sorted({*BACKENDS, *EXTERNAL_BACKENDS})
+    if backend is not None and (not isinstance(backend, str) or backend not in known):
+        raise unknown_name("joblib backend", backend, known)
+
+
+def _check_grid(X, y, model, kinds):
+    """The data, the hardness types (checked against it) and a model built once by the factory, checked on X."""
+    from trustml.training import _as_inputs, _model_device, _output_width
+
     if isinstance(model, nn.Module) or not callable(model):
         raise TypeError(
             "model must build a fresh model for each cell of the grid: pass a class or a function, "
             "e.g. model=lambda: LeNet(dropout=0.2), not a model instance."
         )
+    X_np = np.ascontiguousarray(to_numpy(X, "X"))
+    y_np = check_labels(y, len(X_np), "y")
+    kinds = _kinds(kinds, X_np, y_np)
+    # built once to check it here, not in a worker; torch's random state is left as it was
+    with torch.random.fork_rng(devices=[]):
+        try:
+            built = model()
+        except Exception as err:
+            raise TypeError(
+                f"model() failed ({type(err).__name__}: {err}): model must build a model when called with no "
+                "arguments, e.g. model=lambda: MLP(784, 10)."
+            ) from err
+    if not isinstance(built, nn.Module):
+        raise TypeError(f"model() must return a torch.nn.Module, got {type(built).__name__}.")
+    sample = _as_inputs(X_np[:2], "X")
+    width = _output_width(built, sample.to(_model_device(built)), "X")
+    if width <= int(y_np.max()):
+        raise ValueError(
+            f"y has class index {int(y_np.max())} but model() builds a model with {width} outputs: "
+            f"build it with at least {int(y_np.max()) + 1} classes."
+        )
+    return X_np, y_np, kinds, built
+
+
+def _check_training(built, methods, epochs, batch_size, lr, device) -> None:
+    """Training settings checked where they enter, as characterize would check them in each cell."""
+    from trustml.training import _as_device
+
+    check_setup(built, methods, epochs)
+    check_int(batch_size, "batch_size", minimum=1)
+    check_number(lr, "lr", low=0, low_open=True)
+    if device is not None:
+        _as_device(device)
 
 
 def _kinds(kinds, X: np.ndarray, y: np.ndarray) -> list:
@@ -156,10 +207,7 @@ def _kinds(kinds, X: np.ndarray, y: np.ndarray) -> list:
             kind for kind in table.index
             if table.loc[kind, "applies_to"] in applies and (kind != "instance" or y.max() == 9)
         ]  # fmt: skip
-    kinds = [kinds] if isinstance(kinds, str) else list(kinds)
-    for kind in kinds:
-        check_kind(kind, X.shape)
-    return kinds
+    return check_values(kinds, "kinds", lambda kind: check_kind(kind, X.shape), one=str)
 
 
 def _run_cell(X, y, model, kind, proportion, seed, methods, settings):
@@ -208,7 +256,7 @@ class HardnessGrid:
     kinds : sequence of str, optional
         Hardness types; default every type of :func:`hardness_types` that
         applies to the data (``instance`` only for 10 classes).
-    proportions : sequence of float, default (0.1, 0.3, 0.5)
+    proportions : float or sequence of float, default (0.1, 0.3, 0.5)
     epochs, batch_size, lr, seed, methods, device :
         As in :func:`characterize`.
 
@@ -250,16 +298,12 @@ class HardnessGrid:
         methods="all",
         device=None,
     ):
-        _check_model_factory(model)
-        self.X = np.ascontiguousarray(to_numpy(X, "X"))
-        self.y = check_labels(y, len(self.X), "y")
-        self.kinds = _kinds(kinds, self.X, self.y)
-        self.proportions = [check_proportion(p) for p in proportions]
-        if not self.kinds or not self.proportions:
-            raise ValueError("kinds and proportions must each hold at least one value.")
+        self.X, self.y, self.kinds, built = _check_grid(X, y, model, kinds)
+        self.proportions = check_values(proportions, "proportions", check_proportion)
         self.model = model
         self.methods = resolve_methods(methods)
         self.seed = check_seed(seed)
+        _check_training(built, self.methods, epochs, batch_size, lr, device)
         self.settings = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "device": device}
         self.seconds = {}
         self._cells = {}
@@ -331,6 +375,8 @@ def plot_benchmark(table: pd.DataFrame, *, metric: str = "auroc", ax=None):
         raise unknown_name("metric", metric, metrics)
     if not isinstance(table, pd.DataFrame) or not set(_COLUMNS) <= set(table.columns):
         raise ValueError(f"table must be what benchmark() returns, with columns {_COLUMNS}.")
+    if table.empty:
+        raise ValueError("table has no rows: run benchmark() (or HardnessGrid.table()) on at least one cell.")
     grid = table.pivot_table(index="method", columns="kind", values=metric, aggfunc="mean")
     grid = grid.reindex(index=[m for m in METHODS if m in grid.index])
     grid = grid[[k for k in hardness_types().index if k in grid.columns]]

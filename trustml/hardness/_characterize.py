@@ -12,9 +12,9 @@ import torch
 from torch import nn
 
 from trustml.hardness import _methods as hcm
-from trustml.hardness._checks import check_labels, check_seed, to_numpy
+from trustml._checks import check_bool, check_int, check_labels, check_mask, check_seed, real_array
 from trustml.hardness._recorders import RecordGradNorms, RecordInputGradients
-from trustml.training import History, RecordLogits, _as_inputs, fit, predict_logits
+from trustml.training import History, RecordLogits, _as_inputs, _model_device, _output_width, fit, predict_logits
 
 __all__ = ["Characterization", "characterize", "evaluate"]
 
@@ -173,18 +173,18 @@ def characterize(
     True
     """
     methods = hcm.resolve_methods(methods)
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
-    if "prototypicality" in methods and not callable(getattr(model, "features", None)):
-        raise TypeError(
-            f"'prototypicality' needs model.features(x), the penultimate activations, but "
-            f"{type(model).__name__} has no features() method: use a trustml.models model, add one, "
-            "or leave prototypicality out of methods (the other methods need only the logits)."
-        )
-    if "vog" in methods and isinstance(epochs, int) and epochs < 2:
-        raise ValueError("'vog' compares input gradients across epochs: train for at least 2 epochs, or leave it out.")
+    check_setup(model, methods, epochs)
+    check_bool(progress, "progress")
     X = _as_inputs(X, "X")
+    if len(X) < 2:
+        raise ValueError(
+            f"X has {len(X)} sample: hardness methods rank samples against each other (and ALLSH's augmentation "
+            "scales with the spread over samples), so characterize needs at least 2."
+        )
     labels = check_labels(y, len(X), "y")
+    width = _output_width(model, X[:2].to(_model_device(model)), "X")
+    if width < 2:
+        raise ValueError(f"model outputs {width} logit per sample: a classifier needs at least 2 (one per class).")
     generator = torch.Generator().manual_seed(check_seed(seed))
 
     recorder = RecordLogits()
@@ -255,6 +255,21 @@ def characterize(
     )
 
 
+def check_setup(model, methods: tuple, epochs) -> None:
+    """What the chosen methods need of the model and the training: a module, features(), 2 epochs for VoG."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
+    if "prototypicality" in methods and not callable(getattr(model, "features", None)):
+        raise TypeError(
+            f"'prototypicality' needs model.features(x), the penultimate activations, but "
+            f"{type(model).__name__} has no features() method: use a trustml.models model, add one, "
+            "or leave prototypicality out of methods (the other methods need only the logits)."
+        )
+    check_int(epochs, "epochs", minimum=1)
+    if "vog" in methods and epochs < 2:
+        raise ValueError("'vog' compares input gradients across epochs: train for at least 2 epochs, or leave it out.")
+
+
 @torch.no_grad()
 def _features(model: nn.Module, X: torch.Tensor, device, batch_size: int = 512) -> torch.Tensor:
     with hcm._eval_mode(model):
@@ -313,8 +328,11 @@ def evaluate(scores: Mapping, mask) -> pd.DataFrame:
         Indexed by method: ``auroc`` (``sklearn.metrics.roc_auc_score``),
         ``auprc`` (``average_precision_score``) and ``precision_at_k``: the
         share of perturbed samples among the ``k`` highest scores, ``k`` the
-        number of perturbed samples (ties broken by sample order). Chance
-        level: AUROC 0.5, AUPRC and precision at k = the perturbed share.
+        number of perturbed samples. Ties count fairly, as in AUROC: where
+        tied scores straddle the top ``k``, the precision is its expected value
+        when the tied samples are ordered at random (so a constant score gets
+        the perturbed share, whatever the samples' order). Chance level:
+        AUROC 0.5, AUPRC and precision at k = the perturbed share.
 
     Examples
     --------
@@ -326,33 +344,42 @@ def evaluate(scores: Mapping, mask) -> pd.DataFrame:
     method
     perfect     1.0   1.00             1.0
     reversed    0.0   0.42             0.0
+    >>> evaluate({"constant": np.zeros(4)}, mask)["precision_at_k"].item()   # chance: 2 of 4 perturbed
+    0.5
     """
-    from sklearn.metrics import average_precision_score, precision_score, roc_auc_score
+    from sklearn.metrics import average_precision_score, roc_auc_score
 
     if not isinstance(scores, Mapping):
-        raise TypeError(f"scores must be a dict of method name -> (N,) scores, got {type(scores).__name__}.")
-    mask = to_numpy(mask, "mask")
-    if mask.dtype != bool:
-        if not np.isin(mask, (0, 1)).all():
-            raise ValueError("mask must be boolean (True = perturbed), e.g. perturb(...).mask.")
-        mask = mask.astype(bool)
-    if mask.ndim != 1 or mask.all() or not mask.any():
-        raise ValueError("mask must be 1-D with both perturbed (True) and unperturbed (False) samples.")
+        hint = " (pass result.scores, or call result.evaluate(mask))" if isinstance(scores, Characterization) else ""
+        raise TypeError(f"scores must be a dict of method name -> (N,) scores, got {type(scores).__name__}{hint}.")
+    if not scores:
+        raise ValueError("scores is empty: give at least one method's scores, e.g. characterize(...).scores.")
+    mask = check_mask(mask, both=True)
     k = int(mask.sum())
     rows = {}
     for name, values in scores.items():
-        values = np.asarray(to_numpy(values, f"scores[{name!r}]"), dtype=np.float64)
+        values = real_array(values, f"scores[{name!r}]", finite=False)
         if values.shape != mask.shape:
             raise ValueError(f"scores[{name!r}] has shape {values.shape} but mask has {mask.shape}: they must match.")
         if not np.isfinite(values).all():
             raise ValueError(f"scores[{name!r}] has NaN or infinite values.")
-        top = np.zeros_like(mask)
-        top[np.argsort(-values, kind="stable")[:k]] = True
         rows[name] = {
             "auroc": roc_auc_score(mask, values),
             "auprc": average_precision_score(mask, values),
-            "precision_at_k": precision_score(mask, top),
+            "precision_at_k": precision_at_k(mask, values, k),
         }
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=["auroc", "auprc", "precision_at_k"])
     frame.index.name = "method"
     return frame
+
+
+def precision_at_k(mask: np.ndarray, scores: np.ndarray, k: int) -> float:
+    """Expected share of ``mask`` among the ``k`` highest scores, tied scores ordered uniformly at random.
+
+    Every sample scored above the k-th highest score is in the top k; of the
+    samples tied with it, ``k - above`` are, each equally likely, so they add
+    that many times the perturbed share among them.
+    """
+    cut = np.partition(scores, len(scores) - k)[len(scores) - k]  # the k-th highest score
+    above, tied = scores > cut, scores == cut
+    return float((mask[above].sum() + (k - above.sum()) * mask[tied].mean()) / k)

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from trustml._checks import check_bool, check_int, check_number
 from trustml.training import Callback
 
 __all__ = ["DataParameters"]
@@ -134,28 +135,24 @@ class DataParameters(Callback):
         init_class: float = 1.0,
         clamp: tuple[float, float] = (1 / 20, 20.0),
     ):
-        _check_count("n_samples", n_samples, minimum=1)
-        _check_count("num_classes", num_classes, minimum=2)
-        for name, value in (("learn_instance", learn_instance), ("learn_class", learn_class)):
-            if not isinstance(value, bool):
-                raise TypeError(f"{name} must be True or False, got {value!r}.")
+        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        num_classes = check_int(num_classes, "num_classes", minimum=2)
+        learn_instance = check_bool(learn_instance, "learn_instance")
+        learn_class = check_bool(learn_class, "learn_class")
         if not (learn_instance or learn_class):
             raise ValueError(
                 "Nothing to learn: set learn_instance=True (a temperature per sample), learn_class=True, or both."
             )
-        for name, value in (("lr_instance", lr_instance), ("lr_class", lr_class)):
-            if not _is_real(value) or not math.isfinite(value) or value <= 0:
-                raise ValueError(f"{name} must be a positive number, got {value!r}.")
-        for name, value in (("wd_instance", wd_instance), ("wd_class", wd_class)):
-            if not _is_real(value) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a non-negative number (0 turns weight decay off), got {value!r}.")
+        lr_instance = check_number(lr_instance, "lr_instance", low=0, low_open=True)
+        lr_class = check_number(lr_class, "lr_class", low=0, low_open=True)
+        off = " (0 turns weight decay off)"
+        wd_instance = check_number(wd_instance, "wd_instance", low=0, hint=off)
+        wd_class = check_number(wd_class, "wd_class", low=0, hint=off)
         low, high = _check_clamp(clamp)
         for name, value in (("init_instance", init_instance), ("init_class", init_class)):
-            if not _is_real(value) or not low <= value <= high:
-                raise ValueError(
-                    f"{name} must be a temperature inside clamp=({low:g}, {high:g}), got {value!r}; "
-                    "the reference starts at 1.0."
-                )
+            check_number(
+                value, name, low=low, high=high, hint=" (a temperature inside clamp; the reference starts at 1.0)"
+            )
         self.n_samples = int(n_samples)
         self.num_classes = int(num_classes)
         self.learn_instance = learn_instance
@@ -238,6 +235,11 @@ class DataParameters(Callback):
         indices : torch.Tensor
             ``(B,)`` the samples' positions in the training set (``0..N-1``).
         """
+        for name, value in (("logits", logits), ("targets", targets), ("indices", indices)):
+            if not isinstance(value, torch.Tensor):
+                raise TypeError(
+                    f"{name} must be a torch.Tensor (fit passes tensors to its criterion), got {type(value).__name__}."
+                )
         if logits.ndim != 2 or logits.shape[1] != self.num_classes:
             raise ValueError(
                 f"These data parameters were made for {self.num_classes} classes, but the logits have shape "
@@ -246,6 +248,13 @@ class DataParameters(Callback):
         if indices.shape != targets.shape or len(indices) != len(logits):
             raise ValueError(
                 f"Got {len(logits)} logits, {len(targets)} targets and {len(indices)} indices: one of each per sample."
+            )
+        out_of_range = (indices < 0) | (indices >= self.n_samples) | (targets < 0) | (targets >= self.num_classes)
+        if bool(out_of_range.any()):  # one check (one device sync) per batch
+            raise ValueError(
+                f"indices must be sample positions 0..{self.n_samples - 1} and targets classes "
+                f"0..{self.num_classes - 1}; got indices {int(indices.min())}..{int(indices.max())} and targets "
+                f"{int(targets.min())}..{int(targets.max())}."
             )
         device = self.instance_log_sigma.device
         if indices.device != device:
@@ -316,22 +325,13 @@ class DataParameters(Callback):
         )
 
 
-def _is_real(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
-
-
-def _check_count(name, value, *, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}.")
-
-
 def _check_clamp(clamp) -> tuple[float, float]:
     try:
         low, high = clamp
     except (TypeError, ValueError):
         raise TypeError(f"clamp must be a pair (lowest σ, highest σ), e.g. (1/20, 20); got {clamp!r}.") from None
-    if not (_is_real(low) and _is_real(high)) or not (0 < low and math.isfinite(high)):
-        raise ValueError(f"clamp must hold two positive, finite temperatures (σ, not log σ), got {clamp!r}.")
+    for i, value in enumerate((low, high)):
+        check_number(value, f"clamp[{i}]", low=0, low_open=True, hint=" (a temperature σ, not log σ)")
     if low >= high:
         raise ValueError(
             f"clamp=({low}, {high}) is inverted or empty: give (lowest σ, highest σ) with lowest < highest."

@@ -13,6 +13,19 @@ import math
 import numpy as np
 import torch
 
+from trustml._checks import (
+    check_class_names,
+    check_int,
+    check_labels,
+    check_mask,
+    check_number,
+    check_pixels,
+    check_seed,
+    real_array,
+    to_numpy,
+)
+from trustml._live import LiveFigure
+
 __all__ = [
     "categorize",
     "plot_category_grid",
@@ -27,19 +40,12 @@ CATEGORY_COLORS = {"easy": "green", "need-review": "orange", "hard": "red"}
 
 
 def _as_trajectories(trajectories) -> np.ndarray:
-    if isinstance(trajectories, torch.Tensor):
-        trajectories = trajectories.detach().cpu().numpy()
-    if not isinstance(trajectories, np.ndarray):
+    if not isinstance(trajectories, (np.ndarray, torch.Tensor)):
         raise TypeError(
             f"trajectories must be a numpy array or tensor (epochs, N) of temperatures σ, "
             f"got {type(trajectories).__name__}; use DataParameters.trajectories_."
         )
-    if trajectories.ndim != 2 or 0 in trajectories.shape:
-        raise ValueError(
-            f"trajectories must have shape (epochs, N) with at least one epoch and sample, "
-            f"got {trajectories.shape}."
-        )
-    trajectories = trajectories.astype(np.float64)
+    trajectories = real_array(trajectories, "trajectories", axes=("epochs", "N"), finite=False)
     if not np.isfinite(trajectories).all() or (trajectories <= 0).any():
         raise ValueError(
             "trajectories must hold positive, finite temperatures σ (not log σ): "
@@ -99,10 +105,8 @@ def categorize(trajectories, *, window: float = 0.5, margin: float = 0.0) -> np.
     ['easy', 'hard', 'need-review']
     """
     log_sigma = np.log(_as_trajectories(trajectories))
-    if isinstance(window, bool) or not isinstance(window, (int, float)) or not 0 < window <= 1:
-        raise ValueError(f"window must be a share of the epochs in (0, 1], got {window!r}.")
-    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < math.inf:
-        raise ValueError(f"margin must be a non-negative number (in log σ), got {margin!r}.")
+    window = check_number(window, "window", low=0, high=1, low_open=True, hint=" (a share of the epochs)")
+    margin = check_number(margin, "margin", low=0, hint=" (in log σ)")
     last = log_sigma[-max(1, math.ceil(window * len(log_sigma))) :]
     categories = np.full(log_sigma.shape[1], "need-review", dtype=object)
     categories[(last < -margin).all(axis=0)] = "easy"
@@ -138,18 +142,25 @@ def trajectory_tsne(trajectories, *, perplexity: float = 30.0, seed: int = 0) ->
     from sklearn.manifold import TSNE
 
     log_sigma = np.log(_as_trajectories(trajectories)).T
-    n = len(log_sigma)
-    if isinstance(perplexity, bool) or not isinstance(perplexity, (int, float)) or not 0 < perplexity < n:
-        raise ValueError(f"perplexity must be positive and below the number of samples ({n}), got {perplexity!r}.")
+    n, epochs = log_sigma.shape
+    if n < 2:
+        raise ValueError("trajectories has 1 sample: t-SNE places samples relative to each other, so it needs 2.")
+    if epochs < 2:
+        raise ValueError(
+            "trajectories has 1 epoch: a trajectory of one value has nothing to embed in 2-D; record at least 2."
+        )
+    if not np.ptp(log_sigma, axis=0).any():
+        raise ValueError("every trajectory is the same: t-SNE has nothing to separate (scikit-learn would crash).")
+    perplexity = check_number(perplexity, "perplexity", low=0, high=n, low_open=True, high_open=True,
+                              hint=" (below the number of samples)")  # fmt: skip
+    seed = check_seed(seed, maximum=2**32 - 1)
     tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed)
     return tsne.fit_transform(log_sigma)
 
 
 def _images_for_display(images) -> np.ndarray:
     """(N, C, H, W) or (N, H, W) images to (N, H, W) or (N, H, W, 3) floats for imshow."""
-    if isinstance(images, torch.Tensor):
-        images = images.detach().cpu().numpy()
-    images = np.asarray(images, dtype=np.float32)
+    images = check_pixels(images).astype(np.float32)
     if images.ndim == 3:
         return images
     if images.ndim != 4 or images.shape[1] not in (1, 3):
@@ -168,25 +179,7 @@ def _check_categories(categories, n: int) -> np.ndarray:
 
 
 def _check_mask(mask, n: int):
-    if mask is None:
-        return None
-    if isinstance(mask, torch.Tensor):
-        mask = mask.detach().cpu().numpy()
-    mask = np.asarray(mask)
-    if mask.dtype != bool or mask.shape != (n,):
-        raise ValueError(
-            f"mask must be a boolean array with one entry per sample ({n}), got {mask.dtype} {mask.shape}."
-        )
-    return mask
-
-
-def _show_image(ax, image, color, linewidth=4):
-    ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_edgecolor(color)
-        spine.set_linewidth(linewidth)
+    return None if mask is None else check_mask(mask, n)
 
 
 def plot_trajectories(
@@ -222,68 +215,155 @@ def plot_trajectories(
     >>> import numpy as np
     >>> sigma = np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.2, size=(10, 30)), axis=0))
     >>> fig = plot_trajectories(sigma, [0, 5], categories=categorize(sigma))
-    >>> len(fig.axes[0].lines)          # two samples and the σ = 1 line
-    3
+    >>> [line.get_label() for line in fig.axes[0].lines if line.get_visible()]
+    ['#0 (need-review)', '#5 (need-review)', '_σ = 1']
     """
-    import matplotlib.pyplot as plt
+    indices = _check_indices(indices, _as_trajectories(trajectories).shape[1])
+    if not indices:
+        raise ValueError(f"Choose between 1 and {TrajectoryFigure.slots} samples to draw, got 0.")
+    figure = TrajectoryFigure(
+        trajectories, categories=categories, labels=labels, class_names=class_names, mask=mask, images=images,
+        pyplot=True,
+    )  # fmt: skip
+    return figure.update(indices, title=title).figure
 
-    sigma = _as_trajectories(trajectories)
-    epochs, n = sigma.shape
-    indices = [int(i) for i in np.atleast_1d(np.asarray(indices))]
-    if not indices or len(indices) > 12:
-        raise ValueError(f"Choose between 1 and 12 samples to draw, got {len(indices)}.")
-    bad = [i for i in indices if not 0 <= i < n]
+
+class TrajectoryFigure(LiveFigure):
+    """:func:`plot_trajectories`' figure for one set of trajectories, updated in place for each choice of samples.
+
+    Parameters are those of :func:`plot_trajectories` but ``indices`` and
+    ``title``, which :meth:`update` takes.
+    """
+
+    slots = 12
+    _STYLES = ("-", "--", ":", "-.")
+
+    def __init__(self, trajectories, *, categories=None, labels=None, class_names=None, mask=None, images=None,
+                 pyplot=False):  # fmt: skip
+        self.sigma = _as_trajectories(trajectories)
+        epochs, n = self.sigma.shape
+        self.categories = None if categories is None else _check_categories(categories, n)
+        self.mask = _check_mask(mask, n)
+        self.class_names = None if class_names is None else check_class_names(class_names)
+        self.labels = None
+        if labels is not None:
+            known = None if class_names is None else len(self.class_names)
+            self.labels = check_labels(labels, n, num_classes=known, classes_from=" (one per name in class_names)")
+        self.images = None
+        if images is not None:
+            self.images = _images_for_display(images)
+            if len(self.images) != n:
+                raise ValueError(f"images has {len(self.images)} samples but the trajectories have {n}.")
+        import matplotlib.pyplot as plt
+        from matplotlib.transforms import Bbox, TransformedBbox
+
+        self.cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        with_images = self.images is not None
+        super().__init__(figsize=(10.8, 5) if with_images else (9.5, 3.6), pyplot=pyplot)
+        fig = self.figure
+        split = 0.27 if with_images else 0.0  # the thumbnails' strip, below the plot
+        # fixed margins, room for the legend on the right (a layout engine would double the drawing time)
+        bottom = split + (0.1 if with_images else 0.14)
+        self.ax = ax = fig.add_axes((0.07, bottom, 0.62, 0.9 - bottom))
+        x = np.arange(1, epochs + 1)
+        self.lines = [ax.plot(x, np.full(epochs, np.nan), marker="o", ms=3, visible=False)[0] for _ in range(self.slots)]
+        one = ax.axhline(1.0, color="grey", lw=1, ls="--", label="_σ = 1")
+        ax.set_xlim(0.5, epochs + 0.5)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("temperature σ (log scale)")
+        self.note = ax.text(0.5, 0.5, "", ha="center", va="center", transform=ax.transAxes)
+        ax.legend(handles=self.lines[:1], fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        self.plot = self.add_panel(TransformedBbox(Bbox([[0, split], [1, 1]]), fig.transFigure), [
+            *self.lines, one, ax.yaxis, self.note, ax.get_legend(), ax.title,
+        ])  # fmt: skip
+        self.thumbnails = []
+        if with_images:
+            width = 0.94 / self.slots
+            for k in range(self.slots):
+                thumb = fig.add_axes((0.03 + k * width + 0.05 * width, 0.02, 0.9 * width, split - 0.08))
+                image = thumb.imshow(np.zeros(self.images.shape[1:]), cmap="gray" if self.images.ndim == 3 else None,
+                                     vmin=0, vmax=1, visible=False)  # fmt: skip
+                thumb.set_xticks([])
+                thumb.set_yticks([])
+                thumb.set_title("", fontsize=8)
+                for spine in thumb.spines.values():
+                    spine.set_linewidth(3)
+                self.thumbnails.append((thumb, image))
+            self.add_panel(TransformedBbox(Bbox([[0, 0], [1, split]]), fig.transFigure), [
+                artist for thumb, image in self.thumbnails for artist in (image, *thumb.spines.values(), thumb.title)
+            ])  # fmt: skip
+
+    def update(self, indices, *, title=None, message="No samples to draw."):
+        """Draw samples ``indices`` (at most 12); with none, ``message`` instead."""
+        indices = _check_indices(indices, self.sigma.shape[1])
+        colors = [
+            CATEGORY_COLORS[self.categories[i]] if self.categories is not None else self.cycle[k % len(self.cycle)]
+            for k, i in enumerate(indices)
+        ]
+        for k, line in enumerate(self.lines):
+            line.set_visible(k < len(indices))
+            if k < len(indices):
+                i = indices[k]
+                line.set_ydata(self.sigma[:, i])
+                line.set_color(colors[k])
+                line.set_linestyle(self._STYLES[k % len(self._STYLES)])
+                line.set_label(self._name(i))
+        ax = self.ax
+        _log_axis(ax.yaxis, self.sigma[:, indices] if indices else np.ones(1))
+        ax.set_ylim(*_log_limits(self.sigma[:, indices] if indices else np.ones(1)))
+        self.note.set_text("" if indices else message)
+        legend = ax.get_legend()
+        handles = self.lines[: len(indices)]
+        new = ax.legend(handles=handles or self.lines[:1], fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        new.set_visible(bool(handles))
+        self.plot[self.plot.index(legend)] = new
+        ax.set_title(title or "")
+        for k, (thumb, image) in enumerate(self.thumbnails):
+            used = k < len(indices)
+            image.set_visible(used)
+            if used:
+                image.set_data(self.images[indices[k]])
+            thumb.set_title(f"#{indices[k]}" if used else "", fontsize=8)
+            for spine in thumb.spines.values():
+                spine.set_visible(used)
+                spine.set_edgecolor(colors[k] if used else "none")
+        return self
+
+    def _name(self, i: int) -> str:
+        name = f"#{i}"
+        if self.labels is not None:
+            label = int(self.labels[i])
+            name += f" label {self.class_names[label] if self.class_names is not None else label}"
+        if self.categories is not None:
+            name += f" ({self.categories[i]})"
+        if self.mask is not None and self.mask[i]:
+            name += " perturbed"
+        return name
+
+
+def _check_indices(indices, n: int) -> list:
+    """At most 12 distinct sample positions in 0..n-1, as ints."""
+    if isinstance(indices, (int, np.integer)) or isinstance(indices, range):
+        indices = np.atleast_1d(np.asarray(indices))
+    array = to_numpy(indices, "indices")
+    if array.size and (array.dtype == bool or not np.issubdtype(array.dtype, np.integer)):
+        raise TypeError(f"indices must be sample positions (integers), got {array.dtype}.")
+    chosen = [int(i) for i in array.ravel()]
+    if len(chosen) > TrajectoryFigure.slots:
+        raise ValueError(f"Choose between 1 and {TrajectoryFigure.slots} samples to draw, got {len(chosen)}.")
+    bad = [i for i in chosen if not 0 <= i < n]
     if bad:
         raise ValueError(f"Sample indices {bad} are out of range 0..{n - 1}.")
-    if categories is not None:
-        categories = _check_categories(categories, n)
-    mask = _check_mask(mask, n)
-    if labels is not None:
-        labels = np.asarray(labels)
-        if labels.shape != (n,):
-            raise ValueError(f"labels must have one entry per sample ({n}), got shape {labels.shape}.")
-    if images is not None:
-        images = _images_for_display(images)
-        if len(images) != n:
-            raise ValueError(f"images has {len(images)} samples but the trajectories have {n}.")
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    colors = [
-        CATEGORY_COLORS[categories[i]] if categories is not None else cycle[k % len(cycle)]
-        for k, i in enumerate(indices)
-    ]
+    if len(set(chosen)) < len(chosen):
+        raise ValueError(f"Sample indices {chosen} name a sample twice: give each once.")
+    return chosen
 
-    if images is None:
-        fig, ax = plt.subplots(figsize=(7, 3.6))
-    else:
-        fig = plt.figure(figsize=(max(7, 0.9 * len(indices)), 5))
-        grid = fig.add_gridspec(2, len(indices), height_ratios=[3.2, 1])
-        ax = fig.add_subplot(grid[0, :])
-    x = np.arange(1, epochs + 1)
-    styles = ["-", "--", ":", "-."]
-    for k, (i, color) in enumerate(zip(indices, colors)):
-        name = f"#{i}"
-        if labels is not None:
-            label = int(labels[i])
-            name += f" label {class_names[label] if class_names is not None else label}"
-        if categories is not None:
-            name += f" ({categories[i]})"
-        if mask is not None and mask[i]:
-            name += " perturbed"
-        ax.plot(x, sigma[:, i], color=color, ls=styles[k % len(styles)], marker="o", ms=3, label=name)
-    ax.axhline(1.0, color="grey", lw=1, ls="--")
-    _log_axis(ax.yaxis, sigma[:, indices])
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("temperature σ (log scale)")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    if title:
-        ax.set_title(title)
-    if images is not None:
-        for k, (i, color) in enumerate(zip(indices, colors)):
-            thumb = fig.add_subplot(grid[1, k])
-            _show_image(thumb, images[i], color, linewidth=3)
-            thumb.set_title(f"#{i}", fontsize=8)
-    fig.tight_layout()
-    return fig
+
+def _log_limits(values) -> tuple:
+    """Limits of a log axis around ``values``, with the margins matplotlib's autoscaling gives."""
+    low, high = np.log(float(np.min(values))), np.log(float(np.max(values)))
+    pad = 0.05 * (high - low) if high > low else 0.1
+    return float(np.exp(low - pad)), float(np.exp(high + pad))
 
 
 def _log_axis(axis, values) -> None:
@@ -295,11 +375,17 @@ def _log_axis(axis, values) -> None:
     else:
         axis.axes.set_xscale("log")
     low, high = float(np.min(values)), float(np.max(values))
-    nice = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20]
-    fine = [0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 15, 20]
-    ticks = [t for t in nice if low / 1.05 <= t <= high * 1.05]
-    if len(ticks) < 3:
-        ticks = [t for t in fine if low / 1.05 <= t <= high * 1.05] or [1]
+    lists = (  # the coarsest list that gives three ticks in the range, else the finest
+        [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20],
+        [0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 15, 20],
+        [0.05, 0.06, 0.07, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.25,
+         1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20],
+    )  # fmt: skip
+    for candidates in lists:
+        ticks = [t for t in candidates if low / 1.05 <= t <= high * 1.05]
+        if len(ticks) >= 3:
+            break
+    ticks = ticks or [1]
     axis.set_major_locator(FixedLocator(ticks))
     axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axis.set_minor_locator(NullLocator())
@@ -378,20 +464,21 @@ def plot_trajectory_tsne(embedding, categories, *, images=None, n_thumbnails: in
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-    embedding = np.asarray(embedding, dtype=float)
-    if embedding.ndim != 2 or embedding.shape[1] != 2:
+    embedding = real_array(embedding, "embedding", axes=("N", "2"))
+    if embedding.shape[1] != 2:
         raise ValueError(f"embedding must have shape (N, 2) (from trajectory_tsne), got {embedding.shape}.")
     categories = _check_categories(categories, len(embedding))
+    if images is not None:
+        images = _images_for_display(images)
+        if len(images) != len(embedding):
+            raise ValueError(f"images has {len(images)} samples but the embedding has {len(embedding)}.")
+    n_thumbnails = check_int(n_thumbnails, "n_thumbnails", minimum=0)
+    seed = check_seed(seed)
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     for category in CATEGORIES:
         chosen = categories == category
         ax.scatter(*embedding[chosen].T, s=12, color=CATEGORY_COLORS[category], label=f"{category} ({chosen.sum()})")
     if images is not None:
-        images = _images_for_display(images)
-        if len(images) != len(embedding):
-            raise ValueError(f"images has {len(images)} samples but the embedding has {len(embedding)}.")
-        if isinstance(n_thumbnails, bool) or not isinstance(n_thumbnails, int) or n_thumbnails < 0:
-            raise ValueError(f"n_thumbnails must be a non-negative integer, got {n_thumbnails!r}.")
         rng = np.random.default_rng(seed)
         for i in rng.choice(len(images), size=min(n_thumbnails, len(images)), replace=False):
             image = images[i]
@@ -443,44 +530,103 @@ def plot_category_grid(images, categories, sigma, *, per_row: int = 8, indices=N
     >>> len(fig.axes)
     9
     """
-    import matplotlib.pyplot as plt
+    _grid_inputs(images, categories, sigma, indices, mask)  # checked before a figure is made
+    return CategoryGridFigure(per_row=per_row, pyplot=True).update(
+        images, categories, sigma, indices=indices, mask=mask, title=title
+    ).figure
 
+
+def _grid_inputs(images, categories, sigma, indices, mask):
+    """:func:`plot_category_grid`'s data, checked: images for display, categories, temperatures, numbers, mask."""
     images = _images_for_display(images)
     n = len(images)
     categories = _check_categories(categories, n)
-    sigma = np.asarray(sigma, dtype=float)
+    sigma = real_array(sigma, "sigma")
     if sigma.shape != (n,):
         raise ValueError(f"sigma must have one temperature per image ({n}), got shape {sigma.shape}.")
-    if isinstance(per_row, bool) or not isinstance(per_row, int) or per_row < 1:
-        raise ValueError(f"per_row must be a positive integer, got {per_row!r}.")
     indices = np.arange(n) if indices is None else np.asarray(indices)
     if indices.shape != (n,):
         raise ValueError(f"indices must have one entry per image ({n}), got shape {indices.shape}.")
-    mask = _check_mask(mask, n)
+    return images, categories, sigma, indices, _check_mask(mask, n)
+
+
+class CategoryGridFigure(LiveFigure):
+    """:func:`plot_category_grid`'s figure, updated in place for each set of images (e.g. each class).
+
+    Parameters
+    ----------
+    per_row : int, default 8
+    pyplot : bool, default False
+    """
 
     rows = ("easy", "hard", "need-review")  # the seed's order
-    fig, axes = plt.subplots(3, per_row, figsize=(1.25 * per_row + 1.2, 4.6), squeeze=False)
-    for r, category in enumerate(rows):
-        members = np.flatnonzero(categories == category)
-        order = np.argsort(sigma[members], kind="stable")
-        if category != "easy":
-            order = order[::-1]
-        shown = members[order[:per_row]]
-        for c in range(per_row):
-            ax = axes[r, c]
-            if c < len(shown):
-                i = shown[c]
-                _show_image(ax, images[i], CATEGORY_COLORS[category])
-                note = "\nperturbed" if mask is not None and mask[i] else ""
-                ax.set_title(f"#{indices[i]} σ={sigma[i]:.2g}{note}", fontsize=7)
-            else:  # an empty cell keeps its axes (and the row's label) but shows nothing
-                ax.set_xticks([])
-                ax.set_yticks([])
-                ax.spines[:].set_visible(False)
-                if c == 0:
-                    ax.text(0.5, 0.5, "none", ha="center", va="center", transform=ax.transAxes)
-        axes[r, 0].set_ylabel(f"{category}\n{len(members)} of {n}", color=CATEGORY_COLORS[category], fontsize=9)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+
+    def __init__(self, *, per_row: int = 8, pyplot: bool = False):
+        self.per_row = check_int(per_row, "per_row", minimum=1)
+        super().__init__(figsize=(1.25 * per_row + 1.2, 4.6), pyplot=pyplot)
+        self.axes = self.figure.subplots(3, per_row, squeeze=False)
+        # fixed margins: room for the row labels on the left and the title on top
+        self.figure.subplots_adjust(left=1.0 / (1.25 * per_row + 1.2), right=0.99, bottom=0.02, top=0.86,
+                                    wspace=0.15, hspace=0.45)  # fmt: skip
+        self.title = self.figure.suptitle("")
+        self.images = None  # built on the first update, when the images' shape is known
+        self.empty = [row[0].text(0.5, 0.5, "", ha="center", va="center", transform=row[0].transAxes)
+                      for row in self.axes]  # fmt: skip
+        for ax in self.axes.flat:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        for r, category in enumerate(self.rows):
+            for ax in self.axes[r]:
+                for spine in ax.spines.values():
+                    spine.set_edgecolor(CATEGORY_COLORS[category])
+                    spine.set_linewidth(4)
+                ax.set_title("", fontsize=7)
+        # row labels as plain texts (an axis label is drawn with its axis, so it could not change alone)
+        self.row_labels = [
+            row[0].text(-0.08, 0.5, "", rotation=90, ha="right", va="center", multialignment="center",
+                        color=CATEGORY_COLORS[category], fontsize=9, transform=row[0].transAxes)
+            for row, category in zip(self.axes, self.rows)
+        ]  # fmt: skip
+
+    def _build(self, shape) -> None:
+        self.images = [ax.imshow(np.zeros(shape), cmap="gray" if len(shape) == 2 else None, vmin=0, vmax=1,
+                                 visible=False) for ax in self.axes.flat]  # fmt: skip
+        self.shape = shape
+        self.add_panel(self.figure, [
+            self.title, *self.empty,
+            *(artist for ax, image in zip(self.axes.flat, self.images)
+              for artist in (image, *ax.spines.values(), ax.title)),
+            *self.row_labels,
+        ])  # fmt: skip
+
+    def update(self, images, categories, sigma, *, indices=None, mask=None, title=None):
+        """Show ``images`` (usually one class's) in their categories' rows; arguments as :func:`plot_category_grid`."""
+        images, categories, sigma, indices, mask = _grid_inputs(images, categories, sigma, indices, mask)
+        n = len(images)
+        if self.images is None:
+            self._build(images.shape[1:])
+        elif images.shape[1:] != self.shape:
+            raise ValueError(f"images of shape {images.shape[1:]} in a grid built for {self.shape}.")
+        for r, category in enumerate(self.rows):
+            members = np.flatnonzero(categories == category)
+            order = np.argsort(sigma[members], kind="stable")
+            if category != "easy":
+                order = order[::-1]
+            shown = members[order[: self.per_row]]
+            for c, ax in enumerate(self.axes[r]):
+                image = self.images[r * self.per_row + c]
+                used = c < len(shown)  # an empty cell keeps its axes (and the row's label) but shows nothing
+                image.set_visible(used)
+                if used:
+                    i = shown[c]
+                    image.set_data(images[i])
+                    note = "\nperturbed" if mask is not None and mask[i] else ""
+                    ax.set_title(f"#{indices[i]} σ={sigma[i]:.2g}{note}", fontsize=7)
+                else:
+                    ax.set_title("", fontsize=7)
+                for spine in ax.spines.values():
+                    spine.set_visible(used)
+            self.empty[r].set_text("" if len(shown) else "none")
+            self.row_labels[r].set_text(f"{category}\n{len(members)} of {n}")
+        self.title.set_text(title or "")
+        return self

@@ -14,6 +14,8 @@ class indices ``(N,)``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import torch
@@ -21,7 +23,16 @@ import torch.nn.functional as F
 from scipy.special import log_softmax, softmax
 from torch import nn
 
-from trustml.hardness._checks import check_labels, check_logits, check_seed, to_numpy, unknown_name
+from trustml._checks import (
+    check_bool,
+    check_int,
+    check_labels,
+    check_logits,
+    check_number,
+    check_seed,
+    real_array,
+    unknown_name,
+)
 
 __all__ = [
     "METHODS",
@@ -275,6 +286,8 @@ def easy_ambiguous_hard(confidence, uncertainty, *, confidence_threshold=0.2, un
     confidence_threshold : float, default 0.2
         In [0, 0.5].
     uncertainty_threshold : float, default 0.15
+        In [0, 0.5] (both uncertainties are at most 0.5: variability at most
+        0.5, aleatoric at most 0.25).
 
     Returns
     -------
@@ -285,17 +298,26 @@ def easy_ambiguous_hard(confidence, uncertainty, *, confidence_threshold=0.2, un
     >>> easy_ambiguous_hard([0.95, 0.5, 0.05], [0.02, 0.2, 0.03]).tolist()
     ['easy', 'ambiguous', 'hard']
     """
-    confidence = np.asarray(to_numpy(confidence, "confidence"), dtype=float)
-    uncertainty = np.asarray(to_numpy(uncertainty, "uncertainty"), dtype=float)
-    if confidence.shape != uncertainty.shape or confidence.ndim != 1:
+    confidence = real_array(confidence, "confidence", axes=("N",))
+    uncertainty = real_array(uncertainty, "uncertainty", axes=("N",))
+    if confidence.shape != uncertainty.shape:
         raise ValueError(
-            f"confidence and uncertainty must be 1-D of the same length, got {confidence.shape} and "
-            f"{uncertainty.shape}."
+            f"confidence and uncertainty must have one value per sample each, got {len(confidence)} and "
+            f"{len(uncertainty)}."
         )
-    if not 0 <= confidence_threshold <= 0.5:
-        raise ValueError(f"confidence_threshold must be in [0, 0.5], got {confidence_threshold!r}.")
-    if uncertainty_threshold < 0:
-        raise ValueError(f"uncertainty_threshold must be >= 0, got {uncertainty_threshold!r}.")
+    slack = 1e-9  # rounding in means of probabilities
+    if confidence.min() < -slack or confidence.max() > 1 + slack:
+        raise ValueError(
+            f"confidence must be mean probabilities in [0, 1], got values in [{confidence.min():.3g}, "
+            f"{confidence.max():.3g}]: pass data_map(...)['confidence']."
+        )
+    if uncertainty.min() < -slack or uncertainty.max() > 0.5 + slack:
+        raise ValueError(
+            f"uncertainty must be a spread of probabilities in [0, 0.5] (variability or aleatoric), got values in "
+            f"[{uncertainty.min():.3g}, {uncertainty.max():.3g}]: pass data_map(...)['variability'] or ['aleatoric']."
+        )
+    confidence_threshold = check_number(confidence_threshold, "confidence_threshold", low=0, high=0.5)
+    uncertainty_threshold = check_number(uncertainty_threshold, "uncertainty_threshold", low=0, high=0.5)
     certain = uncertainty <= uncertainty_threshold
     groups = np.full(confidence.shape, "ambiguous", dtype=object)
     groups[certain & (confidence <= confidence_threshold)] = "hard"
@@ -574,12 +596,15 @@ def allsh(probabilities, augmented_probabilities) -> np.ndarray:
 
 
 def _check_probabilities(values, what: str, *, ndim: int) -> np.ndarray:
-    values = np.asarray(to_numpy(values, what), dtype=np.float64)
-    if values.ndim != ndim:
-        shape = "(passes, N, classes)" if ndim == 3 else "(N, classes)"
-        raise ValueError(f"{what} must have shape {shape}, got {values.shape}.")
+    axes = ("passes", "N", "classes") if ndim == 3 else ("N", "classes")
+    values = real_array(values, what, axes=axes, bool_ok=False, finite=False)
+    if values.shape[-1] < 2:
+        raise ValueError(f"{what} needs at least 2 classes (last axis), got {values.shape[-1]}.")
     if not np.isfinite(values).all() or values.min() < 0 or not np.allclose(values.sum(-1), 1, atol=1e-4):
-        raise ValueError(f"{what} must be softmax outputs: finite, non-negative, each row summing to 1.")
+        raise ValueError(
+            f"{what} must be softmax outputs: finite, non-negative, each row summing to 1 "
+            "(for logits, take their softmax first)."
+        )
     return values
 
 
@@ -600,7 +625,7 @@ def prototypicality(features, labels) -> np.ndarray:
     Returns
     -------
     numpy.ndarray, shape (N,)
-        In [0, 2].
+        In [0, 2]; 1 (with a warning) where a sample's features or its class mean are all zero.
 
     Examples
     --------
@@ -608,9 +633,7 @@ def prototypicality(features, labels) -> np.ndarray:
     >>> prototypicality(np.array([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]]), np.array([0, 0, 0])).round(3)
     array([0.124, 0.08 , 0.518])
     """
-    features = np.asarray(to_numpy(features, "features"), dtype=np.float64)
-    if features.ndim != 2:
-        raise ValueError(f"features must have shape (N, dim), got {features.shape}.")
+    features = real_array(features, "features", axes=("N", "dim"), finite=False)
     if not np.isfinite(features).all():
         raise ValueError("features has NaN or infinite values: check the model.")
     labels = check_labels(labels, len(features))
@@ -620,6 +643,13 @@ def prototypicality(features, labels) -> np.ndarray:
     means /= np.bincount(inverse)[:, None]
     centre = means[inverse]
     norms = np.linalg.norm(features, axis=1) * np.linalg.norm(centre, axis=1)
+    if not (norms > 0).all():
+        warnings.warn(
+            f"prototypicality: {int((norms == 0).sum())} sample(s) have all-zero features or a class whose mean "
+            "feature is zero (dead units?), so their cosine similarity is undefined: they score 1, as orthogonal.",
+            UserWarning,
+            stacklevel=2,
+        )
     cosine = np.where(norms > 0, (features * centre).sum(axis=1) / np.where(norms > 0, norms, 1), 0.0)
     return 1.0 - cosine
 
@@ -661,8 +691,8 @@ def vog(gradients, labels, *, normalize: bool = True) -> np.ndarray:
     >>> vog(grads, np.array([0, 0]), normalize=False)                            # stable, changing
     array([0., 1.])
     """
-    gradients = np.asarray(to_numpy(gradients, "gradients"), dtype=np.float64)
-    if gradients.ndim < 3:
+    gradients = real_array(gradients, "gradients", finite=False)
+    if gradients.ndim < 3 or 0 in gradients.shape[2:]:
         raise ValueError(f"gradients must have shape (checkpoints, N, ...), got {gradients.shape}.")
     if len(gradients) < 2:
         raise ValueError(
@@ -670,12 +700,26 @@ def vog(gradients, labels, *, normalize: bool = True) -> np.ndarray:
         )
     if not np.isfinite(gradients).all():
         raise ValueError("gradients has NaN or infinite values: training diverged; lower the learning rate.")
+    if getattr(labels, "__len__", None) and len(labels) == len(gradients) != gradients.shape[1]:
+        raise ValueError(
+            f"gradients has shape {gradients.shape}, (checkpoints, N, ...) with {gradients.shape[1]} samples, but "
+            f"labels has {len(labels)}: if gradients is (N, checkpoints, ...), swap its first two axes."
+        )
     labels = check_labels(labels, gradients.shape[1])
+    normalize = check_bool(normalize, "normalize")
     if gradients.ndim == 5:
         gradients = gradients.mean(axis=2)
     scores = gradients.std(axis=0).reshape(gradients.shape[1], -1).mean(axis=1)
     if normalize:
-        for c in np.unique(labels):
+        classes, counts = np.unique(labels, return_counts=True)
+        if (counts == 1).any():
+            warnings.warn(
+                f"vog: class(es) {classes[counts == 1].tolist()} have a single sample, whose standardised VoG is 0 "
+                "(nothing to compare it with); pass normalize=False for the raw VoG.",
+                UserWarning,
+                stacklevel=2,
+            )
+        for c in classes:
             members = labels == c
             spread = scores[members].std()
             scores[members] = (scores[members] - scores[members].mean()) / (spread if spread > 0 else 1.0)
@@ -721,8 +765,6 @@ def grand(model: nn.Module, X, y, *, batch_size: int = 64, device=None) -> np.nd
 
     X, y, device = _model_inputs(model, X, y, device, batch_size)
     params = {name: p.detach() for name, p in model.named_parameters() if p.requires_grad}
-    if not params:
-        raise ValueError("GraNd needs trainable weights, but the model has none with requires_grad=True.")
     buffers = {name: b.detach() for name, b in model.named_buffers()}
 
     def sample_loss(weights, x, target):
@@ -765,16 +807,41 @@ def input_gradients(model: nn.Module, X, y, *, batch_size: int = 256, device=Non
 
 
 def _model_inputs(model, X, y, device, batch_size):
-    from trustml.training import _as_inputs, _check_positive_int
+    """Checked inputs for a pass over ``model``: X and y as tensors, and the device (see :func:`check_model_takes`)."""
+    from trustml.training import _as_device, _model_device
 
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
-    _check_positive_int("batch_size", batch_size)
+    check_int(batch_size, "batch_size", minimum=1)
+    X, y = as_inputs_and_labels(X, y)
+    device = _model_device(model) if device is None else _as_device(device)
+    check_model_takes(model, X, y, device)
+    return X, y, device
+
+
+def as_inputs_and_labels(X, y) -> tuple[torch.Tensor, torch.Tensor]:
+    """``X`` as a float tensor with at least one sample and ``y`` as int64 class indices, one per sample."""
+    from trustml.training import _as_inputs
+
     X = _as_inputs(X, "X")
-    y = torch.from_numpy(check_labels(y, len(X), "y"))
-    if device is None:
-        device = next(model.parameters()).device
-    return X, y, torch.device(device)
+    return X, torch.from_numpy(check_labels(y, len(X), "y"))
+
+
+def check_model_takes(model: nn.Module, X: torch.Tensor, y: torch.Tensor, device) -> None:
+    """The model has trainable weights, takes X's samples and has an output for every class in y (tried on two
+    samples), so a mismatch is named before any work."""
+    from trustml.training import _output_width
+
+    if not any(p.requires_grad for p in model.parameters()):
+        raise ValueError("model has no trainable weights (none with requires_grad=True): there is no gradient.")
+    width = _output_width(model, X[:2].to(device), "X")
+    if width < 2:
+        raise ValueError(f"model outputs {width} logit per sample: a classifier needs at least 2 (one per class).")
+    if int(y.max()) >= width:
+        raise ValueError(
+            f"y has class index {int(y.max())} but the model outputs only {width} logits: labels must be "
+            f"0..{width - 1}, or build the model with more classes."
+        )
 
 
 class _eval_mode:

@@ -8,6 +8,7 @@ exactly those samples as hardest. :func:`perturb` plants one such type.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from trustml.hardness._checks import check_labels, check_proportion, check_seed, to_numpy, unknown_name
+from trustml._checks import check_labels, check_proportion, check_seed, to_numpy, unknown_name
 
 __all__ = ["MNIST_INSTANCE_RULE", "Perturbation", "hardness_types", "perturb"]
 
@@ -104,7 +105,11 @@ class Perturbation:
     proportion : float
     seed : int
     details : str
-        What was done, in words (for ``far_ood``: where the replacement images come from).
+        What was done, in words (for ``far_ood``: where the replacement images come from), and,
+        when fewer samples could be changed than were asked for, why.
+    requested : int
+        How many samples were asked for (``round(proportion * N)``); ``mask.sum()`` is how many
+        were changed, fewer where the rest could not be (all-black images, constant features...).
     """
 
     X: object
@@ -114,6 +119,7 @@ class Perturbation:
     proportion: float
     seed: int
     details: str
+    requested: int
 
     def __repr__(self) -> str:
         return f"Perturbation({self.details})"
@@ -124,11 +130,16 @@ def perturb(X, y, *, kind: str, proportion: float, seed: int = 0, rule=None) -> 
 
     A random subset of ``round(proportion * N)`` samples is chosen (seeded) and
     perturbed; the inputs given are never modified. See
-    :func:`hardness_types` for the kinds. Differences from H-CAT's code:
-    ``uniform`` always picks a *different* class (H-CAT's may redraw the same
-    one, so some "mislabeled" samples were not), ``instance`` only chooses
-    among samples whose class the rule changes (H-CAT flags 0s and 4s without
-    changing them), and ``far_ood`` is offline (below).
+    :func:`hardness_types` for the kinds. The mask means "this sample was
+    changed": samples are chosen only among those the kind can change (an
+    all-black image stays black under noise or a shift, a flat image under a
+    zoom, a row already at the top of the feature ``atypical`` moves), and
+    where fewer can be changed than asked for, all of them are, with a
+    warning naming how many, said again in ``details``. Differences from
+    H-CAT's code: ``uniform`` always picks a *different* class (H-CAT's may
+    redraw the same one, so some "mislabeled" samples were not), ``instance``
+    only chooses among samples whose class the rule changes (H-CAT flags 0s
+    and 4s without changing them), and ``far_ood`` is offline (below).
 
     Parameters
     ----------
@@ -156,7 +167,13 @@ def perturb(X, y, *, kind: str, proportion: float, seed: int = 0, rule=None) -> 
     -------
     Perturbation
         ``X``, ``y`` (perturbed copies of the same type as given), ``mask``
-        (bool, which samples were perturbed) and ``details``.
+        (bool, exactly the samples that were changed), ``details`` and
+        ``requested`` (how many were asked for).
+
+    Warns
+    -----
+    UserWarning
+        When fewer samples can be changed than ``round(proportion * N)``.
 
     Notes
     -----
@@ -174,6 +191,7 @@ def perturb(X, y, *, kind: str, proportion: float, seed: int = 0, rule=None) -> 
     channel, colour for three. ``zoom_shift`` crops the centre ``1/1.75`` and
     resizes it back (bilinear). ``crop_shift`` moves the content right by
     ``round(10 * W / 28)`` pixels (10 on 28-pixel images, as H-CAT).
+    ``atypical`` picks its feature among those that vary.
 
     Examples
     --------
@@ -190,6 +208,8 @@ def perturb(X, y, *, kind: str, proportion: float, seed: int = 0, rule=None) -> 
     seed = check_seed(seed)
     is_tensor = isinstance(X, torch.Tensor)
     X_np = to_numpy(X, "X")
+    if X_np.ndim == 0 or len(X_np) == 0:
+        raise ValueError(f"X is empty (shape {X_np.shape}): give at least one sample.")
     labels = check_labels(y, len(X_np), "y")
     if X_np.ndim not in (2, 4):
         raise ValueError(
@@ -198,34 +218,66 @@ def perturb(X, y, *, kind: str, proportion: float, seed: int = 0, rule=None) -> 
         )
     images = X_np.ndim == 4
     check_kind(kind, X_np.shape)
-    if not np.issubdtype(X_np.dtype, np.floating):
-        raise TypeError(f"X must hold floating point values, got dtype {X_np.dtype}: convert with X.float().")
+    relabel = kind in _LABEL_KINDS
+    if rule is not None and kind != "instance":
+        raise ValueError(f"rule is the 'instance' kind's confusion rule, but kind={kind!r}: leave rule out.")
+    if 0 in X_np.shape[1:]:
+        raise ValueError(f"X has an empty axis (shape {X_np.shape}): every sample needs at least one value.")
+    if X_np.dtype.kind not in ("biuf" if relabel else "f"):
+        fix = "convert with X.float()" if X_np.dtype.kind in "biu" else "X must hold numbers"
+        raise TypeError(f"X must hold floating point values, got dtype {X_np.dtype}: {fix}.")
     if not np.isfinite(X_np).all():
         raise ValueError("X has NaN or infinite values: clean or impute them before perturbing.")
-    if images and kind not in _LABEL_KINDS and (X_np.min() < 0 or X_np.max() > 1):
+    if images and not relabel and (X_np.min() < 0 or X_np.max() > 1):
         raise ValueError(
             f"images must have values in [0, 1] (as trustml.data.load gives them), got "
             f"[{X_np.min():.3g}, {X_np.max():.3g}]: perturb before normalising."
         )
+    if kind == "zoom_shift" and min(X_np.shape[-2:]) < 2 or kind == "crop_shift" and X_np.shape[-1] < 2:
+        need = "2 x 2 pixels" if kind == "zoom_shift" else "2 pixels in width"
+        raise ValueError(f"{kind!r} needs images of at least {need}, got {X_np.shape[-2]} x {X_np.shape[-1]}.")
 
     rng = np.random.default_rng(seed)
     n = len(labels)
     count = round(proportion * n)
     if count < 1:
-        raise ValueError(f"proportion {proportion} of {n} samples perturbs none: raise it to at least {1 / n:.3g}.")
+        raise ValueError(
+            f"proportion {proportion} of {n} samples perturbs none (round({proportion} x {n}) = 0): "
+            f"raise it above {0.5 / n:.3g}."
+        )
+    if relabel:
+        eligible, reason, rule = _relabelable(labels, kind, rule)
+    elif images:
+        eligible, reason = _changeable_images(X_np, kind)
+    else:
+        feature = _atypical_feature(X_np, rng) if kind == "atypical" else None
+        eligible, reason = _changeable_rows(X_np, kind, feature)
+    chosen = _choose(eligible, count, rng, kind, reason)
 
     new_X, new_y = X_np, labels
-    if kind in _LABEL_KINDS:
-        chosen, new_y, details = _mislabel(labels, kind, count, rng, rule)
+    if relabel:
+        new_y, details = _mislabel(labels, chosen, kind, rng, rule)
+        changed = new_y[chosen] != labels[chosen]
     else:
-        chosen = np.sort(rng.choice(n, size=count, replace=False))
         new_X = X_np.copy()
         if images:
             new_X[chosen], details = _shift_images(torch.from_numpy(X_np[chosen]).float(), kind, rng)
         else:
-            new_X[chosen], details = _shift_rows(X_np, chosen, kind, rng)
+            new_X[chosen], details = _shift_rows(X_np, chosen, kind, rng, feature)
+        changed = (new_X[chosen] != X_np[chosen]).reshape(len(chosen), -1).any(axis=1)
     mask = np.zeros(n, dtype=bool)
-    mask[chosen] = True
+    mask[chosen[changed]] = True
+    done = int(mask.sum())
+    shortfall = ""
+    if done < count:
+        why = reason if len(chosen) < count else "the perturbation left some of the chosen samples as they were"
+        shortfall = f" ({count} asked for; {why})"
+        warnings.warn(
+            f"perturb({kind!r}) could change only {done} of the {count} samples asked for: {why}. "
+            f"The mask marks the {done} that changed.",
+            UserWarning,
+            stacklevel=2,
+        )
     return Perturbation(
         X=_like(new_X, X, is_tensor),
         y=_like(new_y, y, isinstance(y, torch.Tensor)),
@@ -233,11 +285,20 @@ def perturb(X, y, *, kind: str, proportion: float, seed: int = 0, rule=None) -> 
         kind=kind,
         proportion=proportion,
         seed=seed,
-        details=f"{kind}: {count} of {n} samples; {details}",
+        details=f"{kind}: {done} of {n} samples{shortfall}; {details}",
+        requested=count,
     )
 
 
-def check_kind(kind, shape: tuple) -> None:
+def _choose(eligible: np.ndarray, count: int, rng: np.random.Generator, kind: str, reason: str) -> np.ndarray:
+    """``count`` of the eligible samples (all of them when fewer), sorted; an error when there are none."""
+    candidates = np.flatnonzero(eligible)
+    if len(candidates) == 0:
+        raise ValueError(f"{kind!r} can change none of the {len(eligible)} samples: {reason}.")
+    return np.sort(rng.choice(candidates, size=min(count, len(candidates)), replace=False))
+
+
+def check_kind(kind, shape: tuple) -> str:
     """A known hardness type that applies to data of this shape (images are 4-D), else a ValueError."""
     if not isinstance(kind, str) or kind not in _KINDS:
         raise unknown_name("hardness type", kind, _KINDS)
@@ -252,6 +313,7 @@ def check_kind(kind, shape: tuple) -> None:
             f"{kind!r} perturbs images (N, C, H, W), but X is tabular {tuple(shape)}: "
             "for tabular data use 'atypical' or 'ood_covariate'."
         )
+    return kind
 
 
 def _like(values: np.ndarray, original, as_tensor: bool):
@@ -264,24 +326,25 @@ def _like(values: np.ndarray, original, as_tensor: bool):
 # --------------------------------------------------------------------------- labels
 
 
-def _mislabel(labels: np.ndarray, kind: str, count: int, rng: np.random.Generator, rule):
+def _relabelable(labels: np.ndarray, kind: str, rule):
+    """Which samples a mislabeling can change, why the others cannot, and the checked rule (for ``instance``)."""
     k = int(labels.max()) + 1
     if k < 2:
         raise ValueError(f"{kind!r} mislabeling needs at least 2 classes, but y holds only class 0.")
+    if kind != "instance":
+        return np.ones(len(labels), dtype=bool), "", None
+    rule = _check_rule(rule, k)
+    return np.isin(labels, list(rule)), f"the rule {_rule_text(rule)} changes only classes {sorted(rule)}", rule
+
+
+def _mislabel(labels: np.ndarray, chosen: np.ndarray, kind: str, rng: np.random.Generator, rule):
+    k = int(labels.max()) + 1
     new = labels.copy()
     if kind == "instance":
-        rule = _check_rule(rule, k)
-        eligible = np.flatnonzero(np.isin(labels, list(rule)))
-        if count > len(eligible):
-            raise ValueError(
-                f"'instance' can relabel only the {len(eligible)} samples whose class the rule changes, "
-                f"fewer than the {count} asked for: lower proportion."
-            )
-        chosen = np.sort(rng.choice(eligible, size=count, replace=False))
         for i in chosen:
             new[i] = rng.choice(rule[int(labels[i])])
-        return chosen, new, "labels changed by the instance rule " + _rule_text(rule)
-    chosen = np.sort(rng.choice(len(labels), size=count, replace=False))
+        return new, "labels changed by the instance rule " + _rule_text(rule)
+    count = len(chosen)
     old = labels[chosen]
     if kind == "uniform":
         new[chosen] = (old + rng.integers(1, k, size=count)) % k
@@ -297,7 +360,7 @@ def _mislabel(labels: np.ndarray, kind: str, count: int, rng: np.random.Generato
             rows = chosen[old == c]
             new[rows] = rng.choice(k, size=len(rows), p=transition[c])
         details = "labels drawn from a random class transition matrix (Dirichlet(1) rows, zero diagonal)"
-    return chosen, new, details
+    return new, details
 
 
 def _check_rule(rule, k: int) -> dict:
@@ -327,6 +390,17 @@ def _rule_text(rule: dict) -> str:
 
 
 # --------------------------------------------------------------------------- images
+
+
+def _changeable_images(X: np.ndarray, kind: str):
+    """Which images a shift can change, and why the others cannot."""
+    flat = X.reshape(len(X), -1)
+    if kind in ("ood_covariate", "domain_shift", "crop_shift"):
+        reason = ": the noise scales with each image's maximum" if kind != "crop_shift" else " when shifted"
+        return flat.max(axis=1) > 0, f"all-black images stay black{reason}"
+    if kind == "zoom_shift":
+        return flat.max(axis=1) > flat.min(axis=1), "zooming leaves an image of one flat colour unchanged"
+    return np.ones(len(X), dtype=bool), ""  # far_ood: replaced by photographs
 
 
 def _shift_images(images: torch.Tensor, kind: str, rng: np.random.Generator):
@@ -406,15 +480,35 @@ def _photo_crops(count: int, shape: tuple, rng: np.random.Generator):
 # --------------------------------------------------------------------------- tabular
 
 
-def _shift_rows(X: np.ndarray, chosen: np.ndarray, kind: str, rng: np.random.Generator):
+def _atypical_feature(X: np.ndarray, rng: np.random.Generator) -> int:
+    """The feature ``atypical`` moves to its tail: a random one among those that vary."""
+    varying = np.flatnonzero(X.max(axis=0) > X.min(axis=0))
+    if len(varying) == 0:
+        raise ValueError("'atypical' moves a feature to the top of its range, but every feature of X is constant.")
+    return int(rng.choice(varying))
+
+
+def _tail(column: np.ndarray) -> np.ndarray:
+    """The top 1% of a feature's values (at least one value)."""
+    return np.sort(column)[-max(1, int(0.01 * len(column))) :]
+
+
+def _changeable_rows(X: np.ndarray, kind: str, feature):
+    """Which rows a tabular perturbation can change, and why the others cannot."""
+    if kind == "ood_covariate":
+        varies = bool((X.max(axis=0) > X.min(axis=0)).any())
+        return np.full(len(X), varies), "every feature of X is constant (the noise scales with each feature's spread)"
+    tail = _tail(X[:, feature])
+    return X[:, feature] < tail[0], f"the other rows already have feature {feature} in its top 1% (>= {tail[0]:.4g})"
+
+
+def _shift_rows(X: np.ndarray, chosen: np.ndarray, kind: str, rng: np.random.Generator, feature):
     rows = X[chosen].astype(np.float64)
     if kind == "ood_covariate":
         std = X.astype(np.float64).std(axis=0)
         rows += rng.normal(size=rows.shape) * 0.5 * std
         return rows, "Gaussian noise with std 0.5 x each feature's standard deviation"
     # atypical: one feature takes values from the top 1% of its marginal
-    feature = int(rng.integers(X.shape[1]))
-    column = np.sort(X[:, feature])
-    tail = column[-max(1, int(0.01 * len(column))) :]
+    tail = _tail(X[:, feature])
     rows[:, feature] = rng.choice(tail, size=len(rows))
     return rows, f"feature {feature} set to values from the top 1% of its marginal (>= {tail[0]:.4g})"

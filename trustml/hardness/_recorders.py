@@ -9,12 +9,14 @@ during the same run, so no method needs a second training run.
 from __future__ import annotations
 
 import time
+from numbers import Integral
 
 import numpy as np
 import torch
 
-from trustml.hardness._methods import grand, input_gradients
-from trustml.training import Callback
+from trustml._checks import check_int, check_values
+from trustml.hardness._methods import as_inputs_and_labels, check_model_takes, grand, input_gradients
+from trustml.training import Callback, _model_device
 
 __all__ = ["RecordGradNorms", "RecordInputGradients"]
 
@@ -30,7 +32,7 @@ class RecordInputGradients(Callback):
     ----------
     X, y : torch.Tensor or numpy.ndarray
         The training inputs and labels given to ``fit``.
-    epochs : sequence of int, optional
+    epochs : int or sequence of int, optional
         0-based epochs after which to record. Default: three checkpoints
         spread over training, the first, middle and last epoch (H-CAT records
         after epochs 0, 2 and 4 of 10).
@@ -58,9 +60,11 @@ class RecordInputGradients(Callback):
     """
 
     def __init__(self, X, y, *, epochs=None, batch_size: int = 256):
-        self.X, self.y = X, y
-        self.requested = None if epochs is None else tuple(int(e) for e in epochs)
-        self.batch_size = batch_size
+        self.X, self.y = as_inputs_and_labels(X, y)
+        if epochs is not None:
+            epochs = tuple(check_values(epochs, "epochs", lambda e: check_int(e, "an epoch", minimum=0), one=Integral))
+        self.requested = epochs
+        self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         self.epochs: tuple = ()
         self.gradients: torch.Tensor | None = None
         self.seconds = 0.0
@@ -72,13 +76,14 @@ class RecordInputGradients(Callback):
                 f"RecordInputGradients was given {len(self.y)} samples but fit trains on {n_samples}: "
                 "pass it the same X and y as fit."
             )
+        check_model_takes(model, self.X, self.y, _model_device(model))
         if self.requested is None:
             self.epochs = tuple(sorted({round(e) for e in np.linspace(0, epochs - 1, 3)}))
         else:
             bad = [e for e in self.requested if not 0 <= e < epochs]
-            if bad or not self.requested:
+            if bad:
                 raise ValueError(f"epochs to record must be in 0..{epochs - 1}, got {list(self.requested)}.")
-            self.epochs = tuple(sorted(set(self.requested)))
+            self.epochs = tuple(sorted(self.requested))
         self._recorded = []
 
     def on_epoch_end(self, epoch, model, logs):
@@ -113,8 +118,8 @@ class RecordGradNorms(Callback):
     """
 
     def __init__(self, X, y, *, batch_size: int = 64):
-        self.X, self.y = X, y
-        self.batch_size = batch_size
+        self.X, self.y = as_inputs_and_labels(X, y)
+        self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         self.norms: np.ndarray | None = None
         self.seconds = 0.0
 
@@ -124,6 +129,7 @@ class RecordGradNorms(Callback):
                 f"RecordGradNorms was given {len(self.y)} samples but fit trains on {n_samples}: "
                 "pass it the same X and y as fit."
             )
+        check_model_takes(model, self.X, self.y, _model_device(model))
 
     def on_train_end(self, model):
         start = time.perf_counter()

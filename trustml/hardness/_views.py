@@ -8,9 +8,20 @@ functions.
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.patches import Rectangle
 
+from trustml._live import LiveFigure
 from trustml.hardness._characterize import Characterization, evaluate
-from trustml.hardness._checks import check_labels, to_numpy
+from trustml._checks import (
+    check_class_names,
+    check_int,
+    check_labels,
+    check_mask,
+    check_number,
+    check_pixels,
+    check_values,
+    to_numpy,
+)
 from trustml.hardness._methods import METHODS, easy_ambiguous_hard
 
 __all__ = ["plot_data_map", "plot_hardest", "plot_method_ranking"]
@@ -94,86 +105,128 @@ def plot_data_map(
     >>> fig.axes[0].get_xlabel()
     'variability: std over epochs of p(label)'
     """
-    import matplotlib.pyplot as plt
-
     _check_result(result)
-    if uncertainty not in _UNCERTAINTY:
-        raise ValueError(f"uncertainty must be 'variability' (Data Maps) or 'aleatoric' (Data-IQ), got {uncertainty!r}.")
-    if group not in _GROUPS:
-        raise ValueError(f"group must be one of {', '.join(_GROUPS)}, got {group!r}.")
-    n_images = _check_count("n_images", n_images)
-    n = len(result.labels)
-    names = _class_names(class_names, result.final_logits.shape[1])
-    images = None if X is None else _images(X, n)
-    mask = None if mask is None else _mask(mask, n)
-    original = None if original_labels is None else check_labels(original_labels, n, "original_labels")
-    stats = result.data_map
-    confidence = stats["confidence"].to_numpy()
-    spread = stats[uncertainty].to_numpy()
-    groups = easy_ambiguous_hard(
-        confidence, spread, confidence_threshold=confidence_threshold, uncertainty_threshold=uncertainty_threshold
+    _check_map_choice(uncertainty, group, class_name, _class_names(class_names, result.final_logits.shape[1]))
+    check_number(confidence_threshold, "confidence_threshold", low=0, high=0.5)
+    check_number(uncertainty_threshold, "uncertainty_threshold", low=0, high=0.5)
+    figure = DataMapFigure(
+        result, X, class_names=class_names, mask=mask, original_labels=original_labels, n_images=n_images, pyplot=True
     )
-    if class_name is None:
-        in_class = np.ones(n, dtype=bool)
-    elif class_name in names:
-        in_class = result.labels == names.index(class_name)
-    else:
-        raise ValueError(f"Unknown class_name {class_name!r}; the classes are {names}.")
-    chosen = np.flatnonzero(in_class & (groups == group))
-    order = {"hard": confidence[chosen], "ambiguous": -spread[chosen], "easy": -confidence[chosen]}[group]
-    shown = chosen[np.argsort(order, kind="stable")[:n_images]]
+    return figure.update(
+        uncertainty=uncertainty, confidence_threshold=confidence_threshold,
+        uncertainty_threshold=uncertainty_threshold, group=group, class_name=class_name,
+    ).figure  # fmt: skip
 
-    # fixed margins rather than a constrained layout: a widget redraws this on every move, and
-    # the layout engine would double the drawing time
-    fig = plt.figure(figsize=(12, 5.2))
-    panel = fig if images is None else fig.subfigures(1, 2, width_ratios=[1.1, 1])[0]
-    panel.subplots_adjust(left=0.11, right=0.97, bottom=0.11, top=0.93)
-    ax = panel.add_subplot()
-    axis_label, whose, limit = _UNCERTAINTY[uncertainty]
-    limit = max(limit, uncertainty_threshold * 1.1)
-    for region, low, high in (("easy", 1 - confidence_threshold, 1.02), ("hard", -0.02, confidence_threshold)):
-        ax.fill_between([0, uncertainty_threshold], low, high, color=GROUP_COLOURS[region], alpha=0.08, lw=0)
-    ax.axhline(confidence_threshold, color="grey", lw=0.8, ls="--")
-    ax.axhline(1 - confidence_threshold, color="grey", lw=0.8, ls="--")
-    ax.axvline(uncertainty_threshold, color="grey", lw=0.8, ls="--")
-    others = ~in_class
-    if others.any():
-        ax.scatter(spread[others], confidence[others], s=6, color="lightgrey", lw=0, label="other classes")
-    for name in ("easy", "ambiguous", "hard"):
-        members = in_class & (groups == name)
-        ax.scatter(
-            spread[members], confidence[members], s=10, color=GROUP_COLOURS[name], lw=0, alpha=0.8,
-            label=f"{name} ({members.sum()})",
-        )  # fmt: skip
-    if mask is not None:
-        planted = in_class & mask
-        ax.scatter(
-            spread[planted], confidence[planted], s=26, facecolors="none", edgecolors="black", lw=0.6,
-            label=f"truly perturbed ({planted.sum()})",
-        )  # fmt: skip
-    if images is not None and len(shown):
-        ax.scatter(
-            spread[shown], confidence[shown], s=90, marker="s", facecolors="none", edgecolors="#2166ac", lw=1.4,
-            label="shown on the right",
-        )  # fmt: skip
-    ax.set_xlim(0, limit)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel(axis_label)
-    ax.set_ylabel("confidence: mean over epochs of p(label)")
-    which = "every class" if class_name is None else f"class {class_name}"
-    ax.set_title(f"{whose} map, {which}", fontsize=11)
-    ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
-    if images is not None:
-        predicted = result.final_logits.argmax(1).numpy()
-        captions = [_caption(i, result.labels, predicted, original, names) for i in shown]
-        found = f"{len(chosen)} {group} samples" + ("" if class_name is None else f" of class {class_name}")
-        if mask is not None and len(chosen):
-            found += f", {mask[chosen].sum()} truly perturbed"
-        order_text = {"hard": "lowest confidence", "ambiguous": "highest uncertainty", "easy": "highest confidence"}
-        title = found + (f"\nshown: {len(shown)} with the {order_text[group]}" if len(shown) else "")
-        right = fig.subfigs[1]
-        _image_grid(right, images, shown, captions, None if mask is None else mask[shown], title=title, columns=4)
-    return fig
+
+class DataMapFigure(LiveFigure):
+    """:func:`plot_data_map`'s figure for one result, updated in place for each choice of thresholds and group.
+
+    Parameters are those of :func:`plot_data_map` that no control changes;
+    :meth:`update` takes the others.
+    """
+
+    def __init__(
+        self, result, X=None, *, class_names=None, mask=None, original_labels=None, n_images=12, pyplot=False
+    ):  # fmt: skip
+        _check_result(result)
+        self.n_images = _check_count("n_images", n_images)
+        n = len(result.labels)
+        self.result = result
+        self.names = _class_names(class_names, result.final_logits.shape[1])
+        self.images = None if X is None else _images(X, n)
+        self.mask = None if mask is None else _mask(mask, n)
+        self.original = None if original_labels is None else check_labels(original_labels, n, "original_labels")
+        self.predicted = result.final_logits.argmax(1).numpy()
+        self.confidence = result.data_map["confidence"].to_numpy()
+        self.spread = {name: result.data_map[name].to_numpy() for name in _UNCERTAINTY}
+
+        # fixed margins rather than a constrained layout: the layout engine would double the drawing time
+        super().__init__(figsize=(12, 5.2), pyplot=pyplot)
+        fig = self.figure
+        panel = fig if self.images is None else fig.subfigures(1, 2, width_ratios=[1.1, 1])[0]
+        panel.subplots_adjust(left=0.11, right=0.97, bottom=0.11, top=0.93)
+        self.ax = ax = panel.add_subplot()
+        self.regions = {
+            name: ax.add_patch(Rectangle((0, 0), 0, 0, color=GROUP_COLOURS[name], alpha=0.08, lw=0))
+            for name in ("easy", "hard")
+        }
+        self.lines = [ax.axhline(0, color="grey", lw=0.8, ls="--") for _ in range(2)]
+        self.lines.append(ax.axvline(0, color="grey", lw=0.8, ls="--"))
+        self.points = {"other classes": ax.scatter([], [], s=6, color="lightgrey", lw=0)}
+        for name in ("easy", "ambiguous", "hard"):
+            self.points[name] = ax.scatter([], [], s=10, color=GROUP_COLOURS[name], lw=0, alpha=0.8)
+        # a transparent face rather than none: matplotlib then stamps one cached marker (several times faster)
+        self.planted = ax.scatter([], [], s=26, facecolors=(0, 0, 0, 0), edgecolors="black", lw=0.6)
+        self.boxed = ax.scatter([], [], s=90, marker="s", facecolors=(0, 0, 0, 0), edgecolors="#2166ac", lw=1.4)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_ylabel("confidence: mean over epochs of p(label)")
+        ax.legend(handles=[self.planted], loc="lower right", fontsize=8, framealpha=0.9)  # replaced by update
+        # what update changes, in the order matplotlib draws an Axes (by zorder); axes, ticks and labels
+        # of the confidence axis stay in the background
+        self.map = self.add_panel(panel, [
+            *self.regions.values(), *self.points.values(), self.planted, self.boxed, ax.xaxis, *self.lines,
+            *ax.spines.values(), ax.get_legend(), ax.title,
+        ])  # fmt: skip
+        if self.images is not None:
+            self.grid = ImageGrid(self, fig.subfigs[1], self.images.shape[1:], self.n_images, columns=4)
+
+    def update(self, *, uncertainty="variability", confidence_threshold=0.2, uncertainty_threshold=0.15,
+               group="hard", class_name=None):  # fmt: skip
+        """Show the map for these thresholds, outlining ``group`` (of ``class_name``) and its images."""
+        _check_map_choice(uncertainty, group, class_name, self.names)
+        n = len(self.confidence)
+        confidence, spread, names = self.confidence, self.spread[uncertainty], self.names
+        groups = easy_ambiguous_hard(
+            confidence, spread, confidence_threshold=confidence_threshold, uncertainty_threshold=uncertainty_threshold
+        )
+        if class_name is None:
+            in_class = np.ones(n, dtype=bool)
+        else:
+            in_class = self.result.labels == names.index(class_name)
+        chosen = np.flatnonzero(in_class & (groups == group))
+        order = {"hard": confidence[chosen], "ambiguous": -spread[chosen], "easy": -confidence[chosen]}[group]
+        shown = chosen[np.argsort(order, kind="stable")[: self.n_images]]
+
+        ax = self.ax
+        axis_label, whose, limit = _UNCERTAINTY[uncertainty]
+        ax.set_xlim(0, max(limit, uncertainty_threshold * 1.1))
+        ax.set_xlabel(axis_label)
+        self.regions["easy"].set_bounds(0, 1 - confidence_threshold, uncertainty_threshold, 0.02 + confidence_threshold)
+        self.regions["hard"].set_bounds(0, -0.02, uncertainty_threshold, 0.02 + confidence_threshold)
+        self.lines[0].set_ydata([confidence_threshold] * 2)
+        self.lines[1].set_ydata([1 - confidence_threshold] * 2)
+        self.lines[2].set_xdata([uncertainty_threshold] * 2)
+        members = {"other classes": ~in_class, **{name: in_class & (groups == name) for name in _GROUPS}}
+        handles = []
+        for name, points in self.points.items():  # other classes in grey below, then easy, ambiguous, hard
+            points.set_offsets(np.column_stack([spread[members[name]], confidence[members[name]]]))
+            points.set_label(name if name == "other classes" else f"{name} ({members[name].sum()})")
+            if name != "other classes" or members[name].any():
+                handles.append(points)
+        planted = np.zeros(n, dtype=bool) if self.mask is None else in_class & self.mask
+        self.planted.set_offsets(np.column_stack([spread[planted], confidence[planted]]))
+        self.planted.set_label(f"truly perturbed ({planted.sum()})")
+        if self.mask is not None:
+            handles.append(self.planted)
+        boxed = shown if self.images is not None else shown[:0]
+        self.boxed.set_offsets(np.column_stack([spread[boxed], confidence[boxed]]))
+        self.boxed.set_label("shown on the right")
+        if len(boxed):
+            handles.append(self.boxed)
+        legend = ax.get_legend()
+        self.map[self.map.index(legend)] = ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
+        which = "every class" if class_name is None else f"class {class_name}"
+        ax.set_title(f"{whose} map, {which}", fontsize=11)
+        if self.images is not None:
+            captions = [_caption(i, self.result.labels, self.predicted, self.original, names) for i in shown]
+            found = f"{len(chosen)} {group} samples" + ("" if class_name is None else f" of class {class_name}")
+            if self.mask is not None and len(chosen):
+                found += f", {self.mask[chosen].sum()} truly perturbed"
+            order_text = {"hard": "lowest confidence", "ambiguous": "highest uncertainty", "easy": "highest confidence"}
+            title = found + (f"\nshown: {len(shown)} with the {order_text[group]}" if len(shown) else "")
+            framed = None if self.mask is None else self.mask[shown]
+            self.grid.update(self.images, shown, captions, framed, title=title, empty=_NOTHING_HERE)
+        return self
 
 
 def plot_method_ranking(
@@ -227,55 +280,116 @@ def plot_method_ranking(
     >>> fig.axes[0].get_xlabel()
     'AUROC for the perturbed samples (0.5 = chance)'
     """
-    import matplotlib.pyplot as plt
-
     _check_result(result)
-    n = len(result.labels)
     if method not in result.scores:
         raise ValueError(f"No scores for method {method!r}; this result has: {', '.join(result.methods)}.")
-    k = _check_count("k", k)
-    mask = _mask(mask, n)
-    names = _class_names(class_names, result.final_logits.shape[1])
-    images = None if X is None else _images(X, n)
-    original = None if original_labels is None else check_labels(original_labels, n, "original_labels")
-    table = evaluate(result.scores, mask)
-    methods = [m for m in METHODS if m in table.index] + [m for m in table.index if m not in METHODS]
-    auroc = table.loc[methods, "auroc"].to_numpy()
-
-    height = max(4.8, 0.3 * len(methods) + 1.8)
-    fig = plt.figure(figsize=(12, height))
-    panel = fig if images is None else fig.subfigures(1, 2, width_ratios=[0.8, 1])[0]
+    n = len(result.labels)
+    check_mask(mask, n, both=True)  # evaluate() compares the perturbed with the others
+    X = None if X is None else to_numpy(X, "X")
+    if X is not None:
+        _images(X, n)
+    if original_labels is not None:
+        check_labels(original_labels, n, "original_labels")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string, got {type(title).__name__}.")
     title_lines = len(title.splitlines()) if title else 0
-    panel.subplots_adjust(left=0.24, right=0.96, bottom=0.12, top=1 - (0.35 + 0.22 * title_lines) / height)
-    ax = panel.add_subplot()
-    colours = ["#2166ac" if m == method else "#9ecae1" for m in methods]
-    positions = np.arange(len(methods))
-    ax.barh(positions, auroc, color=colours)
-    for y, value, name in zip(positions, auroc, methods):
-        inside = value > 0.88  # no room right of the bar: write the value at its end, inside it
-        ax.text(value - 0.01 if inside else value + 0.01, y, f"{value:.2f}", va="center", fontsize=8,
-                ha="right" if inside else "left", color="white" if inside and name == method else "black")  # fmt: skip
-    ax.axvline(0.5, color="grey", ls="--", lw=1)
-    ax.set_yticks(positions, methods)
-    ax.set_ylim(len(methods) - 0.5, -0.5)  # first method on top
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("AUROC for the perturbed samples (0.5 = chance)")
-    ax.set_ylabel("method")
-    ax.set_title(f"{mask.sum()} of {n} samples perturbed", fontsize=10)
-    if title:
-        panel.suptitle(title, fontsize=11, y=0.985, va="top")
-    if images is not None:
-        top = result.hardest(method, min(k, n))
-        predicted = result.final_logits.argmax(1).numpy()
-        captions = [_caption(i, result.labels, predicted, original, names) for i in top]
-        hits = int(mask[top].sum())
-        subtitle = (
-            f"{method}'s {len(top)} hardest: {hits} truly perturbed\n"
-            f"(precision {hits / len(top):.2f}; chance {mask.mean():.2f})"
-        )
-        _image_grid(fig.subfigs[1], images, top, captions, mask[top], title=subtitle, columns=4 if k <= 16 else 6,
-                    top=0.8 if title else 0.86)  # fmt: skip
-    return fig
+    figure = MethodRankingFigure(
+        _ordered(result.scores), num_classes=result.final_logits.shape[1], image_shape=None if X is None else X.shape,
+        k=k, class_names=class_names, title_lines=title_lines, pyplot=True,
+    )  # fmt: skip
+    return figure.update(result, mask, X, method=method, original_labels=original_labels, title=title).figure
+
+
+class MethodRankingFigure(LiveFigure):
+    """:func:`plot_method_ranking`'s figure for a fixed list of methods, updated in place for each result.
+
+    Parameters
+    ----------
+    methods : sequence of str
+        The methods whose bars are drawn, top to bottom.
+    num_classes : int
+    image_shape : tuple, optional
+        Shape of the image data ``(N, C, H, W)``; None draws no images.
+    k, class_names :
+        As in :func:`plot_method_ranking`.
+    title_lines : int, default 0
+        Room for a title of this many lines.
+    pyplot : bool, default False
+    """
+
+    def __init__(self, methods, *, num_classes, image_shape=None, k=12, class_names=None, title_lines=0,
+                 pyplot=False):  # fmt: skip
+        self.methods = list(methods)
+        self.k = _check_count("k", k)
+        self.names = _class_names(class_names, num_classes)
+        height = max(4.8, 0.3 * len(self.methods) + 1.8)
+        super().__init__(figsize=(12, height), pyplot=pyplot)
+        fig = self.figure
+        panel = fig if image_shape is None else fig.subfigures(1, 2, width_ratios=[0.8, 1])[0]
+        panel.subplots_adjust(left=0.24, right=0.96, bottom=0.12, top=1 - (0.35 + 0.22 * title_lines) / height)
+        self.ax = ax = panel.add_subplot()
+        positions = np.arange(len(self.methods))
+        self.bars = ax.barh(positions, np.zeros(len(positions)))
+        self.values = [ax.text(0, y, "", va="center", fontsize=8) for y in positions]
+        chance = ax.axvline(0.5, color="grey", ls="--", lw=1)
+        ax.set_yticks(positions, self.methods)
+        ax.set_ylim(len(self.methods) - 0.5, -0.5)  # first method on top
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("AUROC for the perturbed samples (0.5 = chance)")
+        ax.set_ylabel("method")
+        self.title = panel.suptitle("", fontsize=11, y=0.985, va="top") if title_lines else None
+        # what update changes, in the order matplotlib draws an Axes (by zorder); ticks and labels stay put
+        self.add_panel(panel, [
+            *self.bars, chance, *ax.spines.values(), *self.values, ax.title, *([self.title] if title_lines else []),
+        ])  # fmt: skip
+        self.grid = None
+        if image_shape is not None:
+            self.grid = ImageGrid(self, fig.subfigs[1], _display_shape(image_shape), self.k,
+                                  columns=4 if self.k <= 16 else 6, top=0.8 if title_lines else 0.84)  # fmt: skip
+
+    def update(self, result, mask, X=None, *, method="aum", original_labels=None, title=None, table=None):
+        """Show ``result``'s AUROC bars for ``mask`` and ``method``'s top ``k`` images of ``X``.
+
+        ``table`` is :func:`evaluate` of the result's scores for ``mask``, when already at hand
+        (a widget keeps one per result: it is most of the cost of a move).
+        """
+        _check_result(result)
+        n = len(result.labels)
+        if method not in result.scores:
+            raise ValueError(f"No scores for method {method!r}; this result has: {', '.join(result.methods)}.")
+        missing = [m for m in self.methods if m not in result.scores]
+        if missing:
+            raise ValueError(f"This figure shows {self.methods}, but the result has no scores for {missing}.")
+        if (X is None) != (self.grid is None):
+            raise ValueError("Pass X exactly when the figure was built with image_shape (for the image panel).")
+        mask = _mask(mask, n)
+        images = None if X is None else _images(X, n)
+        original = None if original_labels is None else check_labels(original_labels, n, "original_labels")
+        if table is None:
+            table = evaluate({m: result.scores[m] for m in self.methods}, mask)
+        auroc = table.loc[self.methods, "auroc"].to_numpy()
+        for bar, text, value, name in zip(self.bars, self.values, auroc, self.methods):
+            bar.set_width(value)
+            bar.set_color("#2166ac" if name == method else "#9ecae1")
+            inside = value > 0.88  # no room right of the bar: write the value at its end, inside it
+            text.set_x(value - 0.01 if inside else value + 0.01)
+            text.set_text(f"{value:.2f}")
+            text.set_horizontalalignment("right" if inside else "left")
+            text.set_color("white" if inside and name == method else "black")
+        self.ax.set_title(f"{mask.sum()} of {n} samples perturbed", fontsize=10)
+        if self.title is not None:
+            self.title.set_text(title or "")
+        if images is not None:
+            top = result.hardest(method, min(self.k, n))
+            predicted = result.final_logits.argmax(1).numpy()
+            captions = [_caption(i, result.labels, predicted, original, self.names) for i in top]
+            hits = int(mask[top].sum())
+            subtitle = (
+                f"{method}'s {len(top)} hardest: {hits} truly perturbed\n"
+                f"(precision {hits / len(top):.2f}; chance {mask.mean():.2f})"
+            )
+            self.grid.update(images, top, captions, mask[top], title=subtitle)
+        return self
 
 
 def plot_hardest(result: Characterization, X, *, methods=None, k: int = 8, mask=None, class_names=None,
@@ -315,9 +429,7 @@ def plot_hardest(result: Characterization, X, *, methods=None, k: int = 8, mask=
 
     _check_result(result)
     n = len(result.labels)
-    methods = [m for m in METHODS if m in result.scores] if methods is None else list(methods)
-    if not methods:
-        raise ValueError("methods is empty: name at least one method of the result.")
+    methods = [m for m in METHODS if m in result.scores] if methods is None else check_values(methods, "methods", str)
     for name in methods:
         if name not in result.scores:
             raise ValueError(f"No scores for method {name!r}; this result has: {', '.join(result.methods)}.")
@@ -350,21 +462,24 @@ def _check_result(result) -> None:
         raise TypeError(f"result must be what characterize() returned (a Characterization), got {type(result).__name__}.")
 
 
+def _check_map_choice(uncertainty, group, class_name, names) -> None:
+    """What a data map shows: which uncertainty, which group, which class (None: every class)."""
+    if not isinstance(uncertainty, str) or uncertainty not in _UNCERTAINTY:
+        raise ValueError(
+            f"uncertainty must be 'variability' (Data Maps) or 'aleatoric' (Data-IQ), got {uncertainty!r}."
+        )
+    if not isinstance(group, str) or group not in _GROUPS:
+        raise ValueError(f"group must be one of {', '.join(_GROUPS)}, got {group!r}.")
+    if class_name is not None and (not isinstance(class_name, str) or class_name not in names):
+        raise ValueError(f"Unknown class_name {class_name!r}; the classes are {names}.")
+
+
 def _check_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
+    return check_int(value, name, minimum=1)
 
 
 def _mask(mask, n: int) -> np.ndarray:
-    mask = to_numpy(mask, "mask")
-    if mask.dtype != bool:
-        if not np.isin(mask, (0, 1)).all():
-            raise ValueError("mask must be boolean (True = perturbed), e.g. perturb(...).mask.")
-        mask = mask.astype(bool)
-    if mask.shape != (n,):
-        raise ValueError(f"mask has shape {mask.shape} but the result has {n} samples: they must match.")
-    return mask
+    return check_mask(mask, n)
 
 
 def _images(X, n: int) -> np.ndarray:
@@ -377,17 +492,25 @@ def _images(X, n: int) -> np.ndarray:
         )
     if len(X) != n:
         raise ValueError(f"X has {len(X)} images but the result has {n} samples: pass the data it was computed on.")
-    X = np.clip(np.asarray(X, dtype=np.float32), 0, 1)
+    X = check_pixels(X, "X").astype(np.float32)
     return X[:, 0] if X.shape[1] == 1 else X.transpose(0, 2, 3, 1)
+
+
+def _display_shape(shape) -> tuple:
+    """The shape one image of data shaped ``(N, C, H, W)`` (C = 1 or 3) has when shown."""
+    shape = tuple(shape)
+    if len(shape) != 4 or shape[1] not in (1, 3):
+        raise ValueError(
+            f"X must be images (N, C, H, W) with 1 or 3 channels, got shape {shape}; "
+            "for tabular data leave X out (the views then draw no images)."
+        )
+    return shape[2:] if shape[1] == 1 else (*shape[2:], 3)
 
 
 def _class_names(class_names, num_classes: int) -> list:
     if class_names is None:
         return [str(c) for c in range(num_classes)]
-    names = [str(c) for c in class_names]
-    if len(names) != num_classes:
-        raise ValueError(f"class_names has {len(names)} names but the model has {num_classes} classes.")
-    return names
+    return check_class_names(class_names, num_classes)
 
 
 def _caption(i, labels, predicted, original, names, *, short=False) -> str:
@@ -409,22 +532,84 @@ def _show(ax, image, *, framed: bool) -> None:
         spine.set_linewidth(3)
 
 
-def _image_grid(subfig, images, indices, captions, framed, *, title: str, columns: int, top: float = 0.86) -> None:
-    """Images ``indices`` in a grid on ``subfig``; a message instead when there are none."""
-    subfig.suptitle(title, fontsize=10, y=0.985, va="top")
-    if len(indices) == 0:
-        ax = subfig.add_subplot()
-        ax.axis("off")
-        ax.text(0.5, 0.5, "no sample falls in this region:\nmove the thresholds or pick another group or class",
-                ha="center", va="center", fontsize=10, color="grey", transform=ax.transAxes)  # fmt: skip
-        return
-    rows = -(-len(indices) // columns)
-    axes = subfig.subplots(
-        rows, columns, squeeze=False,
-        gridspec_kw=dict(left=0.02, right=0.98, bottom=0.02, top=top, wspace=0.12, hspace=0.45),
-    )  # fmt: skip
-    for ax in axes.flat[len(indices) :]:
-        ax.axis("off")
-    for ax, i, caption, j in zip(axes.flat, indices, captions, range(len(indices))):
-        _show(ax, images[i], framed=framed is not None and framed[j])
-        ax.set_title(caption, fontsize=8)
+class ImageGrid:
+    """A fixed grid of image axes on a subfigure, filled in place: the image panels of the hardness views.
+
+    The grid's title (two lines at most) and its images are two panels of the
+    live figure, so that a new title alone does not draw the images again.
+
+    Parameters
+    ----------
+    live : LiveFigure
+        The figure the grid belongs to (it adds its two panels to it).
+    subfig : matplotlib.figure.SubFigure
+    image_shape : tuple
+        Shape of one image as shown: ``(H, W)`` or ``(H, W, 3)``.
+    slots : int
+        How many images the grid holds at most.
+    columns : int
+    top : float, default 0.84
+        Top of the grid's axes in the subfigure; the images' captions and the
+        title go above it.
+    """
+
+    _TITLE_INCHES = 0.45  # two lines of 10-point text
+
+    def __init__(self, live, subfig, image_shape, slots: int, *, columns: int, top: float = 0.84):
+        from matplotlib.transforms import Bbox, TransformedBbox
+
+        self.title = subfig.suptitle("", fontsize=10, y=0.985, va="top")
+        self.note = subfig.text(0.5, 0.5, "", ha="center", va="center", fontsize=10, color="grey")
+        rows = -(-slots // columns)
+        self.axes = list(subfig.subplots(
+            rows, columns, squeeze=False,
+            gridspec_kw=dict(left=0.02, right=0.98, bottom=0.02, top=top, wspace=0.12, hspace=0.45),
+        ).flat)[:slots]  # fmt: skip
+        for ax in subfig.axes[slots:]:
+            ax.remove()
+        blank = np.zeros(image_shape, dtype=np.float32)
+        self.shown = [
+            ax.imshow(blank, cmap="gray" if blank.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
+            for ax in self.axes
+        ]
+        for ax in self.axes:
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_color(_PERTURBED)
+                spine.set_linewidth(3)
+        inches = live.figure.get_figheight() * subfig.bbox_relative.height
+        split = 1 - self._TITLE_INCHES / inches
+        live.add_panel(TransformedBbox(Bbox([[0, split], [1, 1]]), subfig.transSubfigure), [self.title])
+        slots = [[image, *ax.spines.values(), ax.title] for ax, image in zip(self.axes, self.shown)]
+        live.add_panel(TransformedBbox(Bbox([[0, 0], [1, split]]), subfig.transSubfigure),
+                       [self.note, *(artist for slot in slots for artist in slot)])  # fmt: skip
+        self._showing = None
+
+    def update(self, images, indices, captions, framed, *, title: str, empty: str = "") -> None:
+        """Show ``images[indices]`` with their captions, framed in red where ``framed``; ``empty`` when none.
+
+        Showing the same images as last time leaves them alone (a live figure then need not draw them again).
+        """
+        self.title.set_text(title)
+        showing = (id(images), tuple(indices), tuple(captions), None if framed is None else tuple(framed), empty)
+        if showing == self._showing:
+            return
+        self._showing = showing
+        self.note.set_text(empty if len(indices) == 0 else "")
+        for j, (ax, shown) in enumerate(zip(self.axes, self.shown)):
+            used = j < len(indices)  # an unused slot shows nothing (its axes stay, blank)
+            shown.set_visible(used)
+            if used:
+                shown.set_data(images[indices[j]])
+            ax.set_title(captions[j] if used else "", fontsize=8)
+            for spine in ax.spines.values():
+                spine.set_visible(used and framed is not None and bool(framed[j]))
+
+
+_NOTHING_HERE = "no sample falls in this region:\nmove the thresholds or pick another group or class"
+
+
+def _ordered(scores) -> list:
+    """Method names in :data:`METHODS` order, then any others."""
+    return [m for m in METHODS if m in scores] + [m for m in scores if m not in METHODS]

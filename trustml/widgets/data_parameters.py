@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from trustml.hardness._enrichment import CATEGORIES, _check_categories, plot_category_grid, plot_trajectories
+from trustml._checks import check_class_names, check_int, check_labels, check_mask, check_seed, real_array
+from trustml.hardness._enrichment import CATEGORIES, CategoryGridFigure, TrajectoryFigure, _check_categories
 
 __all__ = ["category_grid_view", "category_grid_widget", "trajectory_view", "trajectory_widget"]
 
@@ -18,14 +19,40 @@ ALL = "all"
 
 
 def _labels(labels, n: int, class_names) -> np.ndarray:
-    if isinstance(labels, torch.Tensor):
-        labels = labels.detach().cpu().numpy()
-    labels = np.asarray(labels)
-    if labels.shape != (n,):
-        raise ValueError(f"labels must have one entry per sample ({n}), got shape {labels.shape}.")
-    if len(labels) and not 0 <= labels.min() <= labels.max() < len(class_names):
-        raise ValueError(f"labels must be class indices 0..{len(class_names) - 1} (one per class name).")
-    return labels
+    names = " (one per name in class_names)"
+    return check_labels(labels, n, "labels", num_classes=len(class_names), classes_from=names)
+
+
+def _names(class_names) -> list:
+    """The class names, checked: distinct strings, none of them the pickers' "all"."""
+    names = check_class_names(class_names)
+    if ALL in names:
+        raise ValueError(f"class_names has {ALL!r}, which the class picker uses for every class: rename that class.")
+    return names
+
+
+def _samples(trajectories, labels, what: str = "trajectories") -> int:
+    """The number of samples N of ``(epochs, N)`` trajectories, with a hint when they look transposed."""
+    shape = np.shape(trajectories)
+    n_labels = len(labels) if hasattr(labels, "__len__") else None
+    if len(shape) == 2 and n_labels == shape[0] != shape[1]:
+        raise ValueError(
+            f"{what} has shape {shape}, (epochs, N) with {shape[1]} samples, but labels has {n_labels}: if {what} "
+            f"is (N, epochs), pass {what}.T."
+        )
+    return shape[-1] if shape else 0
+
+
+def _sigma(sigma, n: int) -> np.ndarray:
+    sigma = real_array(sigma, "sigma")
+    if sigma.shape != (n,):
+        raise ValueError(f"sigma must have one temperature per sample ({n}), got shape {sigma.shape}.")
+    return sigma
+
+
+def _check_images(images, n: int) -> None:
+    if images is not None and len(images) != n:
+        raise ValueError(f"images has {len(images)} samples but labels has {n}: give one image per sample.")
 
 
 def _class_index(class_name, class_names) -> int | None:
@@ -46,6 +73,8 @@ def _parse_indices(text: str, n: int) -> list[int]:
     bad = [i for i in indices if not 0 <= i < n]
     if bad:
         raise ValueError(f"Sample numbers {bad} are out of range 0..{n - 1}.")
+    if len(indices) > TrajectoryFigure.slots:
+        raise ValueError(f"Type at most {TrajectoryFigure.slots} sample numbers, got {len(indices)}.")
     return indices
 
 
@@ -93,39 +122,48 @@ def trajectory_view(
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
+    class_names = _names(class_names)
+    labels = _labels(labels, _samples(trajectories, labels), class_names)
+    _check_draw(class_name, category, indices, n, seed, class_names, len(labels))
+    figure = TrajectoryFigure(trajectories, categories=categories, labels=labels, class_names=class_names, mask=mask,
+                              images=images, pyplot=True)  # fmt: skip
+    return _draw_trajectories(figure, class_name=class_name, category=category, indices=indices, n=n, seed=seed).figure
 
-    trajectories = np.asarray(trajectories)
-    total = trajectories.shape[-1]
-    categories = _check_categories(categories, total)
-    labels = _labels(labels, total, class_names)
+
+def _check_draw(class_name, category, indices, n, seed, class_names, total) -> None:
+    """:func:`trajectory_view`'s choice of samples, checked before anything is drawn."""
+    _class_index(class_name, class_names)
+    if not isinstance(category, str) or (category != ALL and category not in CATEGORIES):
+        raise ValueError(f"Unknown category {category!r}; choose one of {[ALL, *CATEGORIES]}.")
+    if not isinstance(indices, str):
+        raise TypeError(f"indices must be text with sample numbers, e.g. '12, 40'; got {indices!r}.")
+    _parse_indices(indices, total)
+    check_int(n, "n", minimum=1, maximum=TrajectoryFigure.slots)
+    check_seed(seed)
+
+
+def _draw_trajectories(figure, *, class_name, category, indices, n, seed):
+    """Choose the samples :func:`trajectory_view` draws and draw them in ``figure`` (a TrajectoryFigure)."""
+    total = figure.sigma.shape[1]
     if category != ALL and category not in CATEGORIES:
         raise ValueError(f"Unknown category {category!r}; choose one of {[ALL, *CATEGORIES]}.")
     chosen = _parse_indices(indices, total)
     if chosen:
-        title = "samples " + ", ".join(f"#{i}" for i in chosen[:12])
-    else:
-        pool = np.ones(total, dtype=bool)
-        k = _class_index(class_name, class_names)
-        if k is not None:
-            pool &= labels == k
-        if category != ALL:
-            pool &= categories == category
-        members = np.flatnonzero(pool)
-        which_class = "any class" if k is None else f"label {class_name}"
-        what = f"{which_class}, {'any category' if category == ALL else category}"
-        if len(members) == 0:
-            fig, ax = plt.subplots(figsize=(7, 1.2))
-            ax.text(0.5, 0.5, f"No samples with {what}.", ha="center", va="center")
-            ax.axis("off")
-            return fig
-        rng = np.random.default_rng(seed)
-        chosen = sorted(rng.choice(members, size=min(n, len(members), 12), replace=False).tolist())
-        title = f"{len(chosen)} of the {len(members)} samples with {what}"
-    return plot_trajectories(
-        trajectories, chosen[:12], categories=categories, labels=labels, class_names=class_names,
-        mask=mask, images=images, title=title,
-    )
+        return figure.update(chosen[:12], title="samples " + ", ".join(f"#{i}" for i in chosen[:12]))
+    pool = np.ones(total, dtype=bool)
+    k = _class_index(class_name, figure.class_names)
+    if k is not None:
+        pool &= figure.labels == k
+    if category != ALL:
+        pool &= figure.categories == category
+    members = np.flatnonzero(pool)
+    which_class = "any class" if k is None else f"label {class_name}"
+    what = f"{which_class}, {'any category' if category == ALL else category}"
+    if len(members) == 0:
+        return figure.update([], message=f"No samples with {what}.")
+    rng = np.random.default_rng(seed)
+    picked = sorted(rng.choice(members, size=min(n, len(members), 12), replace=False).tolist())
+    return figure.update(picked, title=f"{len(picked)} of the {len(members)} samples with {what}")
 
 
 def category_grid_view(images, categories, sigma, labels, class_names, *, class_name: str, per_row: int = 8, mask=None):
@@ -152,22 +190,34 @@ def category_grid_view(images, categories, sigma, labels, class_names, *, class_
     -------
     matplotlib.figure.Figure
     """
-    labels = _labels(labels, len(images), class_names)
+    class_names = _names(class_names)
+    labels = _labels(labels, len(labels) if hasattr(labels, "__len__") else 0, class_names)
+    _check_images(images, len(labels))
+    _sigma(sigma, len(labels))
+    _check_categories(categories, len(labels))
+    if mask is not None:
+        check_mask(mask, len(labels))
+    if _class_index(class_name, class_names) is None:
+        raise ValueError(f"Choose one class; the classes are {list(class_names)}.")
+    return _draw_class(CategoryGridFigure(per_row=per_row, pyplot=True), images, categories, sigma, labels,
+                       class_names, class_name=class_name, mask=mask).figure
+
+
+def _draw_class(figure, images, categories, sigma, labels, class_names, *, class_name, mask):
+    """Draw one class's images in ``figure`` (a CategoryGridFigure), as :func:`category_grid_view` shows them."""
     k = _class_index(class_name, class_names)
     if k is None:
         raise ValueError(f"Choose one class; the classes are {list(class_names)}.")
     members = np.flatnonzero(labels == k)
     categories = _check_categories(categories, len(labels))
-    sigma = np.asarray(sigma)
-    if sigma.shape != labels.shape:
-        raise ValueError(f"sigma must have one temperature per sample ({len(labels)}), got shape {sigma.shape}.")
+    sigma = _sigma(sigma, len(labels))
     if mask is not None:
-        mask = np.asarray(mask)[members]
-    return plot_category_grid(
+        mask = check_mask(mask, len(labels))[members]
+    return figure.update(
         images[torch.from_numpy(members)] if isinstance(images, torch.Tensor) else np.asarray(images)[members],
-        categories[members], sigma[members], per_row=per_row, indices=members, mask=mask,
+        categories[members], sigma[members], indices=members, mask=mask,
         title=f"samples labelled {class_name!r}: easy, hard and need-review",
-    )
+    )  # fmt: skip
 
 
 def trajectory_widget(trajectories, categories, labels, class_names, *, mask=None, images=None):
@@ -185,14 +235,17 @@ def trajectory_widget(trajectories, categories, labels, class_names, *, mask=Non
 
     from trustml.widgets import ViewWidget
 
-    n_samples = np.shape(trajectories)[-1]
+    class_names = _names(class_names)
+    n_samples = _samples(trajectories, labels)
+    figure = TrajectoryFigure(trajectories, categories=categories, labels=_labels(labels, n_samples, class_names),
+                              class_names=class_names, mask=mask, images=images)  # fmt: skip
 
     def view(**values):
         try:  # a typing mistake in the number box is shown as a message, not raised in the callback
             _parse_indices(values["indices"], n_samples)
         except ValueError as err:
             return f"⚠ {err}"
-        return trajectory_view(trajectories, categories, labels, class_names, mask=mask, images=images, **values)
+        return _draw_trajectories(figure, **values)
 
     controls = {
         "class_name": widgets.Dropdown(options=[ALL, *class_names], value=ALL, description="label"),
@@ -215,10 +268,15 @@ def category_grid_widget(images, categories, sigma, labels, class_names, *, mask
 
     from trustml.widgets import ViewWidget
 
+    class_names = _names(class_names)
+    labels = _labels(labels, len(labels) if hasattr(labels, "__len__") else 0, class_names)
+    _check_images(images, len(labels))
+    if mask is not None:
+        check_mask(mask, len(labels))
+    figure = CategoryGridFigure(per_row=per_row)
+
     def view(class_name):
-        return category_grid_view(
-            images, categories, sigma, labels, class_names, class_name=class_name, per_row=per_row, mask=mask
-        )
+        return _draw_class(figure, images, categories, sigma, labels, class_names, class_name=class_name, mask=mask)
 
     controls = {"class_name": widgets.Dropdown(options=list(class_names), value=class_names[0], description="class")}
     return ViewWidget(view, controls)

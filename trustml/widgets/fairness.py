@@ -7,11 +7,11 @@ which draws the same view for given thresholds (and renders statically).
 from __future__ import annotations
 
 import ipywidgets as widgets
-from IPython.display import HTML, Image
+from IPython.display import HTML
 
 from trustml.fairness import matching_threshold, threshold_sweep
 from trustml.fairness._data import group_label
-from trustml.fairness._metrics import check_thresholds
+from trustml._checks import check_number
 from trustml.fairness._views import SLIDER_GRID, ExplorerFigure, explorer_state
 from trustml.widgets._view import ViewWidget
 
@@ -54,8 +54,8 @@ def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_group
     trustml.widgets.ViewWidget
         Controls ``mode``, ``threshold``, ``privileged_threshold`` and
         ``unprivileged_threshold``; ``.result`` is what
-        :func:`~trustml.fairness.threshold_view` returned last (its figure as a
-        PNG image, each table after an HTML heading); ``.buttons`` holds the
+        :func:`~trustml.fairness.threshold_view` returns for the current values
+        (its figure as the live ExplorerFigure, each table after an HTML heading); ``.buttons`` holds the
         ``demographic_parity`` and ``equal_opportunity`` buttons.
 
     Examples
@@ -70,7 +70,7 @@ def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_group
     >>> explorer.result[-1].index.tolist()
     ['at these thresholds']
     """
-    start = float(check_thresholds(threshold, "threshold")[0])
+    start = check_number(threshold, "threshold", low=0, high=1)
     groups = {"privileged_groups": privileged_groups, "unprivileged_groups": unprivileged_groups}
     curve = threshold_sweep(dataset, scores, SLIDER_GRID, undefined="nan", **groups)  # validates everything once
 
@@ -109,9 +109,8 @@ def threshold_explorer(dataset, scores, *, privileged_groups, unprivileged_group
             figure[0].update(state)
         else:
             figure.append(ExplorerFigure(state))
-        image = Image(figure[0].png(dpi=80), format="png")
         return (
-            image,
+            figure[0],
             _HEADINGS["confusion"], state.confusion,
             _HEADINGS["rates"], state.rates.round(3),
             _HEADINGS["metrics"], state.metrics.round(3),

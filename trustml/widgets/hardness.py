@@ -14,8 +14,9 @@ import textwrap
 
 import ipywidgets as widgets
 
-from trustml.hardness import HardnessGrid, hardness_types, plot_data_map, plot_method_ranking
-from trustml.hardness._views import _check_result, _class_names
+from trustml._checks import check_class_names, check_int
+from trustml.hardness import HardnessGrid, evaluate, hardness_types
+from trustml.hardness._views import DataMapFigure, MethodRankingFigure, _check_result, _class_names, _ordered
 from trustml.widgets._view import ViewWidget
 
 __all__ = ["data_map_explorer", "hardness_type_explorer"]
@@ -69,17 +70,20 @@ def data_map_explorer(
     """
     _check_result(result)
     names = _class_names(class_names, result.final_logits.shape[1])
+    if _ALL_CLASSES in names:
+        raise ValueError(
+            f"class_names has {_ALL_CLASSES!r}, which the class picker uses for every class: rename that class."
+        )
+    figure = DataMapFigure(result, X, class_names=names, mask=mask, original_labels=original_labels, n_images=n_images)
     controls = {
         "uncertainty": _toggle(
             [("Data Maps: variability", "variability"), ("Data-IQ: aleatoric", "aleatoric")], "uncertainty", "175px"
         ),
         "confidence_threshold": widgets.FloatSlider(
             value=0.2, min=0.0, max=0.5, step=0.01, description="confidence threshold", style=_WIDE,
-            continuous_update=False,
         ),
         "uncertainty_threshold": widgets.FloatSlider(
             value=0.15, min=0.0, max=0.5, step=0.01, description="uncertainty threshold", style=_WIDE,
-            continuous_update=False,
         ),
         "class_name": widgets.Dropdown(
             options=[_ALL_CLASSES, *names], value=_ALL_CLASSES, description="class", style=_WIDE,
@@ -89,11 +93,10 @@ def data_map_explorer(
     }  # fmt: skip
 
     def view(uncertainty, confidence_threshold, uncertainty_threshold, class_name, group):
-        return plot_data_map(
-            result, X, uncertainty=uncertainty, confidence_threshold=confidence_threshold,
+        return figure.update(
+            uncertainty=uncertainty, confidence_threshold=confidence_threshold,
             uncertainty_threshold=uncertainty_threshold, group=group,
             class_name=None if class_name == _ALL_CLASSES else class_name,
-            class_names=names, mask=mask, original_labels=original_labels, n_images=n_images,
         )  # fmt: skip
 
     return ViewWidget(view, controls)
@@ -139,9 +142,17 @@ def hardness_type_explorer(grid: HardnessGrid, *, method: str = "aum", k: int = 
     """
     if not isinstance(grid, HardnessGrid):
         raise TypeError(f"grid must be a HardnessGrid, got {type(grid).__name__}.")
-    if method not in grid.methods:
+    if not isinstance(method, str) or method not in grid.methods:
         raise ValueError(f"Unknown method {method!r} for this grid; it has: {', '.join(grid.methods)}.")
+    k = check_int(k, "k", minimum=1)
+    if class_names is not None:
+        check_class_names(class_names)  # their number is checked against the model's outputs once a cell has run
     descriptions = hardness_types()["description"]
+    titles = {kind: [f"{kind}, {{:.0%}} perturbed:", *textwrap.wrap(descriptions[kind], 60)] for kind in grid.kinds}
+    lines = max(len(title) for title in titles.values())  # room for the longest title, so the layout stays put
+    images = grid.X.ndim == 4
+    figure = []  # built on the first draw, when a cell's result says how many classes the model has
+    tables = {}  # each cell's evaluate() table, computed on its first draw
     controls = {
         "kind": widgets.Dropdown(options=grid.kinds, value=grid.kinds[0], description="hardness type", style=_WIDE),
         "proportion": widgets.SelectionSlider(
@@ -156,10 +167,17 @@ def hardness_type_explorer(grid: HardnessGrid, *, method: str = "aum", k: int = 
 
     def view(kind, proportion, method):
         planted, result = grid.cell(kind, proportion)
-        title = "\n".join([f"{kind}, {proportion:.0%} perturbed:", *textwrap.wrap(descriptions[kind], 60)])
-        return plot_method_ranking(
-            result, planted.mask, planted.X, method=method, k=k, class_names=class_names, original_labels=grid.y,
-            title=title,
+        title = "\n".join(titles[kind] + [" "] * (lines - len(titles[kind]))).format(proportion)
+        if not figure:
+            figure.append(MethodRankingFigure(
+                _ordered(grid.methods), num_classes=result.final_logits.shape[1],
+                image_shape=grid.X.shape if images else None, k=k, class_names=class_names, title_lines=lines,
+            ))  # fmt: skip
+        if (kind, proportion) not in tables:
+            tables[kind, proportion] = evaluate(result.scores, planted.mask)
+        return figure[0].update(
+            result, planted.mask, planted.X if images else None, method=method, original_labels=grid.y, title=title,
+            table=tables[kind, proportion],
         )  # fmt: skip
 
     return ViewWidget(view, controls)
