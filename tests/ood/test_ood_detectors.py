@@ -6,6 +6,7 @@ import pytest
 import torch
 from pytorch_ood.detector import KNN, EnergyBased, Mahalanobis, MaxSoftmax, ViM
 from sklearn.covariance import EmpiricalCovariance, LedoitWolf
+from refusals import assert_refused
 from torch import nn
 
 from trustml.models import LeNet, SimpleCNN
@@ -201,46 +202,47 @@ def no_features_model():
     ],
 )
 def test_bad_construction_gets_a_clear_error(build, error, message):
-    with pytest.raises(error, match=message):
-        build()
+    assert_refused(build, error, message)
 
 
-def test_bad_scoring_and_fitting_get_a_clear_error():
-    X, y, _ = clusters(n=20)
-    knn = OODDetector("knn", PointModel(), k=5, device="cpu")
-    with pytest.raises(ValueError, match="must be fitted first: call .fit"):
-        knn.scores(X)
-    with pytest.raises(ValueError, match="fit\\(\\) needs y"):
-        knn.fit(X)
-    with pytest.raises(ValueError, match="y has negative labels: fit the detector on ID training data only"):
-        knn.fit(X, torch.where(y == 1, -1, 0))
-    with pytest.raises(ValueError, match=r"y has no sample of class\(es\) \[1\]"):
-        knn.fit(X, y * 2)
-    with pytest.raises(ValueError, match="k=50 is more than the 40 training samples"):
-        OODDetector("knn", PointModel(), device="cpu").fit(X, y)
-    knn.fit(X, y)
-    with pytest.raises(ValueError, match="scores penultimate features, not logits"):
-        knn.scores(logits=torch.zeros(3, 2))
-    with pytest.raises(ValueError, match="features have 3 columns but the detector was fitted on 4"):
-        knn.scores(features=torch.zeros(3, 3))
-    with pytest.raises(ValueError, match="give exactly one of X"):
-        knn.scores(X, features=X)
-    with pytest.raises(ValueError, match=r"features has NaN or infinite values in 1 row"):
-        knn.scores(features=torch.tensor([[0.0, 1, 2, float("nan")]]))
-    with pytest.raises(ValueError, match="X has NaN or infinite values"):
-        knn.scores(torch.full((2, 4), float("nan")))
-    energy = OODDetector("energy")
-    with pytest.raises(ValueError, match="no model to pass X through"):
-        energy.scores(X)
-    with pytest.raises(ValueError, match="scores logits, not features"):
-        energy.scores(features=X)
-    with pytest.raises(ValueError, match="logits must be 2-D"):
-        energy.scores(logits=torch.zeros(3))
-    with pytest.raises(ValueError, match="logits need one column per class"):
-        energy.scores(logits=torch.zeros(3, 1))
-    with pytest.raises(ValueError, match="logits has NaN or infinite values"):
-        energy.scores(logits=torch.tensor([[float("-inf"), float("-inf")]]))
-    with pytest.raises(ValueError, match="subspace_dim=4 must be smaller than the feature width 4"):
-        OODDetector("vim", PointModel(), subspace_dim=4, device="cpu").fit(X, y)
-    with pytest.raises(ValueError, match="subspace_dim=3 must be smaller than the 3 fitting samples"):
-        OODDetector("vim", PointModel(), subspace_dim=3, device="cpu").fit(X[:3], torch.tensor([0, 1, 1]))
+X, Y, _ = clusters(n=20)
+NAN_ROW = torch.tensor([[0.0, 1, 2, float("nan")]])
+
+
+def fitted_knn():
+    return OODDetector("knn", PointModel(), k=5, device="cpu").fit(X, Y)
+
+
+def energy():
+    return OODDetector("energy")
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: OODDetector("knn", PointModel(), k=5, device="cpu").scores(X), "must be fitted first: call .fit"),
+        (lambda: OODDetector("knn", PointModel(), k=5, device="cpu").fit(X), "fit\\(\\) needs y"),
+        (lambda: fitted_knn().fit(X, torch.where(Y == 1, -1, 0)),
+         "y has negative labels: fit the detector on ID training data only"),
+        (lambda: fitted_knn().fit(X, Y * 2), r"y has no sample of class\(es\) \[1\]"),
+        (lambda: OODDetector("knn", PointModel(), device="cpu").fit(X, Y), "k=50 is more than the 40 training samples"),
+        (lambda: fitted_knn().scores(logits=torch.zeros(3, 2)), "scores penultimate features, not logits"),
+        (lambda: fitted_knn().scores(features=torch.zeros(3, 3)),
+         "features have 3 columns but the detector was fitted on 4"),
+        (lambda: fitted_knn().scores(X, features=X), "give exactly one of X"),
+        (lambda: fitted_knn().scores(features=NAN_ROW), r"features has NaN or infinite values in 1 row"),
+        (lambda: fitted_knn().scores(torch.full((2, 4), float("nan"))), "X has NaN or infinite values"),
+        (lambda: energy().scores(X), "no model to pass X through"),
+        (lambda: energy().scores(features=X), "scores logits, not features"),
+        (lambda: energy().scores(logits=torch.zeros(3)), "logits must be 2-D"),
+        (lambda: energy().scores(logits=torch.zeros(3, 1)), "logits need one column per class"),
+        (lambda: energy().scores(logits=torch.tensor([[float("-inf"), float("-inf")]])),
+         "logits has NaN or infinite values"),
+        (lambda: OODDetector("vim", PointModel(), subspace_dim=4, device="cpu").fit(X, Y),
+         "subspace_dim=4 must be smaller than the feature width 4"),
+        (lambda: OODDetector("vim", PointModel(), subspace_dim=3, device="cpu").fit(X[:3], torch.tensor([0, 1, 1])),
+         "subspace_dim=3 must be smaller than the 3 fitting samples"),
+    ],
+)
+def test_bad_scoring_and_fitting_get_a_clear_error(call, message):
+    assert_refused(call, ValueError, message)

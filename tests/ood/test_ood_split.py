@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from refusals import assert_refused
+
 from trustml.data import ImageData, load
 from trustml.ood import id_ood_split
 
@@ -68,16 +70,13 @@ def test_works_on_the_embedded_digits():
     ],
 )
 def test_bad_class_lists_get_a_clear_error(id_classes, ood_classes, error, message):
-    with pytest.raises(error, match=message):
-        id_ood_split(fake_fashion(), id_classes, ood_classes)
+    assert_refused(lambda: id_ood_split(fake_fashion(), id_classes, ood_classes), error, message)
 
 
 def test_other_bad_input():
-    with pytest.raises(TypeError, match="dataset must be a trustml.data.ImageData"):
-        id_ood_split({"X": 1}, [0], [1])
-    with pytest.raises(ValueError, match="ood_from must be 'all'"):
-        id_ood_split(fake_fashion(), [0], [1], ood_from="train")
+    assert_refused(lambda: id_ood_split({"X": 1}, [0], [1]), TypeError, "dataset must be a trustml.data.ImageData")
+    assert_refused(lambda: id_ood_split(fake_fashion(), [0], [1], ood_from="train"), ValueError,
+                   "ood_from must be 'all'")
     tiny = fake_fashion().subset(classes=[0, 1, 5])  # Sandal is class 2 here, T-shirts and trousers 0 and 1
     no_test = ImageData("x", tiny.X_train, tiny.y_train, tiny.X_test[:0], tiny.y_test[:0], tiny.class_names)
-    with pytest.raises(ValueError, match="no ID test images"):
-        id_ood_split(no_test, [0, 1], [2])
+    assert_refused(lambda: id_ood_split(no_test, [0, 1], [2]), ValueError, "no ID test images")

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from refusals import assert_refused
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from trustml.ood import (
@@ -113,8 +114,9 @@ def test_default_thresholds_span_the_scores():
         (lambda: classify_with_threshold([0.1], [0.5], threshold=0.5), TypeError,
          "predictions must hold predicted class"),
         (lambda: classify_with_threshold([0.1], [-1], threshold=0.5), ValueError, "negative class index"),
-        (lambda: classify_with_threshold([0.1], [0], threshold="high"), TypeError, "threshold must be a number"),
-        (lambda: classify_with_threshold([0.1], [0], threshold=np.nan), ValueError, "threshold is NaN"),
+        (lambda: classify_with_threshold([0.1], [0], threshold="high"), TypeError, "threshold must be a finite number"),
+        (lambda: classify_with_threshold([0.1], [0], threshold=np.nan), ValueError,
+         "threshold must be a finite number"),
         (lambda: classify_with_threshold([np.nan], [0], threshold=0.5), ValueError, "scores has 1 NaN"),
         (lambda: classify_with_threshold([], [], threshold=0.5), ValueError, "scores is empty"),
         (lambda: ood_confusion_matrix([0, 1], [0.1, 0.2, 0.3], [0, 1, 1], threshold=0.5), ValueError,
@@ -131,5 +133,4 @@ def test_default_thresholds_span_the_scores():
     ],
 )
 def test_bad_input_gets_a_clear_error(call, error, message):
-    with pytest.raises(error, match=message):
-        call()
+    assert_refused(call, error, message)

@@ -1,22 +1,17 @@
-"""Input checks shared by the OOD modules: each error names the argument, the problem and the fix."""
+"""Input checks of the OOD modules (the general rules are trustml._checks'): each error names the argument first."""
 
 from __future__ import annotations
 
 import difflib
 
 import numpy as np
-import torch
+
+from trustml._checks import check_int, check_number, to_numpy
 
 
 def as_array(values, what: str) -> np.ndarray:
-    """A NumPy array of a tensor, array, list or pandas Series (never a silent object array)."""
-    if isinstance(values, torch.Tensor):
-        return values.detach().cpu().numpy()
-    if isinstance(values, np.ndarray):
-        return values
-    if isinstance(values, (list, tuple)) or hasattr(values, "to_numpy"):
-        return np.asarray(values)
-    raise TypeError(f"{what} must be a numpy array, torch.Tensor or list of numbers, got {type(values).__name__}.")
+    """A NumPy array of a tensor, array, list or pandas Series (trustml's shared rule)."""
+    return to_numpy(values, what)
 
 
 def check_scores(scores, what: str, *, allow_empty: bool = False) -> np.ndarray:
@@ -73,18 +68,12 @@ def check_ood_labels(labels, n: int | None = None, what: str = "labels") -> np.n
 
 
 def check_threshold(threshold, what: str = "threshold") -> float:
-    if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{what} must be a number on the scale of the OOD scores, got {threshold!r}.")
-    threshold = float(threshold)
-    if np.isnan(threshold):
-        raise ValueError(f"{what} is NaN: give a number on the scale of the OOD scores.")
-    return threshold
+    """A finite number on the scale of the OOD scores."""
+    return check_number(threshold, what, hint=" on the scale of the OOD scores")
 
 
 def check_positive_int(value, what: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
-    return int(value)
+    return check_int(value, what, minimum=1)
 
 
 def unknown_name(kind: str, name, known, *, what: str | None = None, plural: str | None = None) -> ValueError:

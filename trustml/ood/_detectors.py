@@ -7,6 +7,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from trustml._checks import check_number
 from trustml.ood._checks import as_array, check_positive_int, unknown_name
 
 __all__ = ["OODDetector", "ood_methods"]
@@ -154,7 +155,8 @@ class OODDetector:
         from trustml.training import _as_device
 
         self.device = get_device() if device is None else _as_device(device)
-        self.temperature = _positive_number(1.0 if temperature is None else temperature, "temperature")
+        self.temperature = check_number(1.0 if temperature is None else temperature, "temperature", low=0,
+                                        low_open=True)
         self.k = check_positive_int(50 if k is None else k, "k")
         self.shrinkage = "ledoit-wolf" if shrinkage is None else shrinkage
         if self.shrinkage not in _SHRINKAGE:
@@ -323,14 +325,6 @@ class OODDetector:
         self._require_model("features")
         return _check_matrix(self._run(X, lambda model, batch: model.features(batch)), "model.features(X)",
                              allow_neg_inf=False)
-
-
-def _positive_number(value, what: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{what} must be a positive number, got {value!r}.")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{what} must be a positive number, got {value!r}.")
-    return float(value)
 
 
 def _check_matrix(values, what: str, *, allow_neg_inf: bool) -> torch.Tensor:

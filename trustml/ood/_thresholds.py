@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from trustml._checks import check_class_names
 from trustml.ood._checks import check_ood_labels, check_predictions, check_scores, check_threshold
 
 __all__ = ["OOD_LABEL", "best_thresholds", "classify_with_threshold", "ood_confusion_matrix", "threshold_sweep"]
@@ -201,7 +202,7 @@ def _class_names(class_names, labels: np.ndarray, predictions: np.ndarray) -> li
     k = int(max(labels.max(), predictions.max() if len(predictions) else 0)) + 1
     if class_names is None:
         return [str(c) for c in range(k)]
-    names = [str(name) for name in class_names]
+    names = check_class_names(class_names)
     if len(names) < k:
         raise ValueError(
             f"class_names names {len(names)} classes, but the labels or predictions go up to class {k - 1}: "
