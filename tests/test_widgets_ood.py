@@ -8,10 +8,13 @@ import pytest
 from refusals import assert_refused
 
 from trustml.data import load
+from widget_checks import assert_each_move_redraws
+
+from trustml.ood import threshold_view
 from trustml.widgets import ood_class_picker, ood_threshold_explorer
 
 
-def test_threshold_explorer_slider_redraws_the_matrix_lines_and_metrics():
+def test_threshold_explorer_slider_redraws_the_matrix_lines_and_metrics_as_the_static_view():
     rng = np.random.default_rng(0)
     labels = np.r_[rng.integers(0, 2, 60), -np.ones(30, int)]
     scores = np.r_[rng.normal(0, 1, 60), rng.normal(2, 1, 30)]
@@ -19,14 +22,19 @@ def test_threshold_explorer_slider_redraws_the_matrix_lines_and_metrics():
     w = ood_threshold_explorer(labels, scores, predictions, class_names=["a", "b"], score_name="energy")
     slider = w.controls["threshold"]
     assert slider.min == scores.min() and slider.max == scores.max() and w.redraws == 1
-    assert slider.value == pytest.approx(w.figure.threshold)
-    before = (w.figure.matrix.copy(), w.figure.note.get_text(), w.result.data)
-    slider.value = slider.min + 0.25 * (slider.max - slider.min)
-    assert w.redraws == 2
+    assert slider.value == pytest.approx(w.figure.threshold) and slider.description == "threshold on the energy"
+    before = (w.figure.matrix.copy(), w.figure.note.get_text())
+
+    def static(threshold):
+        return threshold_view(labels, scores, predictions, threshold=threshold, class_names=["a", "b"],
+                              score_name="energy")
+
+    low, high = slider.min, slider.max
+    assert_each_move_redraws(w, [("threshold", low + 0.25 * (high - low)), ("threshold", low + 0.7 * (high - low))],
+                             static=static)
+    assert w.redraws == 3
     assert not w.figure.matrix.equals(before[0]) and w.figure.note.get_text() != before[1]
-    assert w.result.data != before[2]  # a new frame
     assert w.figure.density_line.get_xdata()[0] == pytest.approx(slider.value)
-    assert slider.description == "threshold on the energy"
 
 
 def test_class_picker_each_picker_resplits_and_redraws():

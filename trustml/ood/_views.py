@@ -7,7 +7,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from trustml.ood._checks import as_array, check_ood_labels, check_predictions, check_scores
+from trustml._live import LiveFigure
+from trustml.ood._checks import (
+    as_array,
+    check_ood_labels,
+    check_positive_int,
+    check_predictions,
+    check_scores,
+    check_threshold,
+)
 from trustml.ood._thresholds import best_thresholds, ood_confusion_matrix, threshold_sweep
 
 __all__ = [
@@ -383,13 +391,13 @@ def rates_at(matrix: pd.DataFrame) -> dict:
     }
 
 
-class ThresholdFigure:
+class ThresholdFigure(LiveFigure):
     """Confusion matrix, score densities and the precision/recall/F1 sweep at one threshold, updated in place.
 
-    Built once for a set of scores; :meth:`update` moves the threshold (the
-    counts, the two threshold lines and the metrics line change, nothing is
-    rebuilt), so a slider can redraw it quickly. :func:`threshold_view` draws it
-    once, statically.
+    A :class:`~trustml.widgets.LiveFigure`, built once for a set of scores:
+    :meth:`update` moves the threshold (the counts, the two threshold lines and
+    the metrics line change; nothing is rebuilt), so a slider redraws it
+    quickly. :func:`threshold_view` is the static view (build, then update).
 
     Parameters
     ----------
@@ -402,6 +410,8 @@ class ThresholdFigure:
         Where to start (default: the best-F1 threshold).
     thresholds : array-like, optional
         The grid of the sweep (default: :func:`threshold_sweep`'s).
+    pyplot : bool, default False
+        Register the figure with pyplot (see :class:`~trustml.widgets.LiveFigure`).
 
     Attributes
     ----------
@@ -416,19 +426,19 @@ class ThresholdFigure:
     """
 
     def __init__(self, labels, scores, predictions, *, class_names=None, score_name="OOD score", threshold=None,
-                 thresholds=None):
-        from matplotlib.figure import Figure
+                 thresholds=None, pyplot: bool = False):
+        from matplotlib.transforms import Bbox, TransformedBbox
 
         self.scores = check_scores(scores, "scores")
         self.sweep = threshold_sweep(labels, self.scores, predictions, thresholds=thresholds)
         self.labels = check_ood_labels(labels, len(self.scores))
         self.predictions = check_predictions(predictions, len(self.scores))
         self.class_names = class_names
-        start = best_thresholds(self.sweep).loc["f1", "threshold"] if threshold is None else threshold
+        start = best_thresholds(self.sweep).loc["f1", "threshold"] if threshold is None else check_threshold(threshold)
         matrix = ood_confusion_matrix(self.labels, self.scores, self.predictions, threshold=start,
                                       class_names=class_names)
 
-        self.figure = Figure(figsize=(13, 3.8))  # not registered with pyplot: shown only when displayed
+        super().__init__(figsize=(13, 3.8), pyplot=pyplot)
         confusion_ax, density_ax, sweep_ax = self.figure.subplots(1, 3, gridspec_kw={"width_ratios": [0.8, 1.2, 1.2]})
         self.figure.subplots_adjust(left=0.06, right=0.99, bottom=0.2, top=0.84, wspace=0.35)
         self.confusion = _ConfusionArtist(confusion_ax, matrix)
@@ -446,12 +456,20 @@ class ThresholdFigure:
         sweep_ax.legend(fontsize="small", loc="lower left")
         self.sweep_line = sweep_ax.axvline(start, color="black", ls="--", lw=1.5)
         self.note = self.figure.text(0.5, 0.955, "", ha="center", fontsize="medium")
-        self._background = None
+        # panels, in drawing order: the whole confusion axes (counts over the image, spines over both, as a full
+        # draw has them) in the left part of the figure with its labels; each threshold line with the legend drawn
+        # over it; the metrics line above the axes
+        split = (confusion_ax.get_position().x1 + density_ax.get_position().x0) / 2
+        left = TransformedBbox(Bbox([[0, 0], [split, 0.925]]), self.figure.transFigure)
+        self.add_panel(left, [confusion_ax])
+        self.add_panel(density_ax, [self.density_line, density_ax.get_legend()])
+        self.add_panel(sweep_ax, [self.sweep_line, sweep_ax.get_legend()])
+        self.add_panel(TransformedBbox(Bbox([[0, 0.925], [1, 1]]), self.figure.transFigure), [self.note])
         self.update(threshold=start)
 
     def update(self, *, threshold) -> ThresholdFigure:
         """Move the threshold: recount the confusion matrix, move the lines, rewrite the metrics; returns ``self``."""
-        threshold = float(threshold)
+        threshold = check_threshold(threshold)
         self.threshold = threshold
         self.matrix = ood_confusion_matrix(self.labels, self.scores, self.predictions, threshold=threshold,
                                            class_names=self.class_names)
@@ -465,30 +483,6 @@ class ThresholdFigure:
             f"F1 {r['f1']:.3f}   ID flagged as OOD {r['id_flagged']:.1%}   OOD let through {r['ood_accepted']:.1%}"
         )
         return self
-
-    def png(self, *, dpi=80) -> bytes:
-        """The figure as PNG bytes; after the first call only the changing artists are redrawn (blitting)."""
-        import io
-
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from PIL import Image
-
-        if self._background is None or self.figure.dpi != dpi:
-            self.figure.set_dpi(dpi)
-            self._canvas = FigureCanvasAgg(self.figure)
-            for artist in self._changing():
-                artist.set_animated(True)
-            self._canvas.draw()
-            self._background = self._canvas.copy_from_bbox(self.figure.bbox)
-        self._canvas.restore_region(self._background)
-        for artist in self._changing():
-            self.figure.draw_artist(artist)
-        buffer = io.BytesIO()
-        Image.fromarray(np.asarray(self._canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
-
-    def _changing(self):
-        return [*self.confusion.artists(), self.density_line, self.sweep_line, self.note]
 
 
 def threshold_view(labels, scores, predictions, *, threshold=None, class_names=None, score_name="OOD score",
@@ -511,10 +505,10 @@ def threshold_view(labels, scores, predictions, *, threshold=None, class_names=N
     3
     """
     return ThresholdFigure(labels, scores, predictions, class_names=class_names, score_name=score_name,
-                           threshold=threshold, thresholds=thresholds).figure
+                           threshold=threshold, thresholds=thresholds, pyplot=True).figure
 
 
-def split_view(split, *, max_iter: int = 200, max_points: int = 300, seed: int = 0):
+def split_view(split, *, max_iter: int = 200, max_points: int = 300, max_train: int = 1000, seed: int = 0):
     """How separable an ID/OOD split is for a linear model: PCA of the pixels and a logistic regression's softmax.
 
     Fits scikit-learn's ``LogisticRegression`` on the ID training images'
@@ -531,6 +525,10 @@ def split_view(split, *, max_iter: int = 200, max_points: int = 300, seed: int =
         Iterations of the logistic regression's solver.
     max_points : int, default 300
         At most this many points per group in the PCA.
+    max_train : int, default 1000
+        Fit on at most this many ID training images (a random sample), so
+        that a change of classes in the widget redraws in about a second
+        even on the full Fashion-MNIST.
     seed : int, default 0
 
     Returns
@@ -562,16 +560,24 @@ def split_view(split, *, max_iter: int = 200, max_points: int = 300, seed: int =
 
     if split.num_classes < 2:
         raise ValueError(f"a classifier needs at least two ID classes, got {split.id_names}: add one to id_classes.")
+    check_positive_int(max_train, "max_train")
+    rng = np.random.default_rng(seed)
+    keep = np.arange(len(split.y_train))
+    if len(keep) > max_train:
+        keep = np.sort(rng.choice(keep, size=max_train, replace=False))
+    X_train, y_train = flat(split.X_train[keep]), split.y_train.numpy()[keep]
+    if len(np.unique(y_train)) < split.num_classes:
+        raise ValueError(f"max_train={max_train} leaves an ID class without images: raise it.")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # a capped solver is fine for a look
-        model = LogisticRegression(max_iter=max_iter).fit(flat(split.X_train), split.y_train.numpy())
+        model = LogisticRegression(max_iter=max_iter).fit(X_train, y_train)
     id_scores = -model.predict_proba(flat(split.X_test)).max(axis=1)
     ood_scores = -model.predict_proba(flat(split.X_ood)).max(axis=1)
     result = metrics(id_scores, ood_scores)
     figure, (pca_ax, density_ax) = plt.subplots(1, 2, figsize=(12, 4.2))
-    groups = {f"ID: {name}": flat(split.X_train[split.y_train == k]) for k, name in enumerate(split.id_names)}
+    groups = {f"ID: {name}": X_train[y_train == k] for k, name in enumerate(split.id_names)}
     groups[f"OOD: {', '.join(split.ood_names)}"] = flat(split.X_ood)
-    plot_pca(groups, fit_on=flat(split.X_train), max_points=max_points, seed=seed, ax=pca_ax)
+    plot_pca(groups, fit_on=X_train, max_points=max_points, seed=seed, ax=pca_ax)
     pca_ax.set_title("PCA of the pixels (fitted on the ID training images)", fontsize="medium")
     plot_score_densities({"ID test": id_scores, "OOD": ood_scores}, xlabel="- max softmax probability",
                          ax=density_ax)

@@ -29,8 +29,8 @@ def ood_threshold_explorer(labels, scores, predictions, *, class_names=None, sco
     above it). Each move recounts the confusion matrix, moves the threshold
     line over the ID and OOD score densities and over the
     precision / recall / F1 sweep, and rewrites the metrics line. The view is
-    :class:`trustml.ood.ThresholdFigure`, built once and updated in place;
-    :func:`trustml.ood.threshold_view` draws it statically.
+    :class:`trustml.ood.ThresholdFigure`, a live figure built once and
+    updated in place; :func:`trustml.ood.threshold_view` draws it statically.
 
     Parameters
     ----------
@@ -69,12 +69,7 @@ def ood_threshold_explorer(labels, scores, predictions, *, class_names=None, sco
         style=_WIDE, layout=widgets.Layout(width="600px"),
     )
 
-    def view(threshold):
-        from IPython.display import Image
-
-        return Image(figure.update(threshold=threshold).png(), format="png")
-
-    explorer = ViewWidget(view, {"threshold": slider})
+    explorer = ViewWidget(figure.update, {"threshold": slider})
     explorer.figure = figure
     return explorer
 
