@@ -67,3 +67,21 @@ def test_class_picker_default_view_and_bad_arguments():
                    "Unknown class 'seven' in ood_classes")
     assert_refused(lambda: ood_class_picker(digits, id_classes=["0"], ood_classes=["5"], view="pca"), TypeError,
                    "view must be a function")
+
+
+@pytest.mark.parametrize(
+    "arguments, error, message",
+    [
+        (dict(labels=[0, 1, -1], scores=[0.1, 0.2], predictions=[0, 1]), ValueError,
+         "labels has 3 entries but there are 2 scores"),
+        (dict(labels=[0, -1], scores=[0.1, np.nan], predictions=[0, 1]), ValueError, "scores has 1 NaN"),
+        (dict(labels=[0, -1], scores=[0.1, 0.2], predictions=[0.0, 1.0]), TypeError, "predictions must hold"),
+        (dict(labels=[-1, -1], scores=[0.1, 0.2], predictions=[0, 1]), ValueError, "no in-distribution sample"),
+        (dict(labels=[0, -1], scores=[0.1, 0.2], predictions=[0, 1], class_names=["a", "a"]), ValueError,
+         "class_names has 'a' more than once"),
+        (dict(labels=[0, -1], scores=[0.1, 0.2], predictions=[0, 1], threshold="high"), TypeError,
+         "threshold must be a finite number"),
+    ],
+)
+def test_threshold_explorer_refuses_bad_input(arguments, error, message):
+    assert_refused(lambda: ood_threshold_explorer(**arguments), error, message)
