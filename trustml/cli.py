@@ -147,8 +147,9 @@ def _check_episodes(datasets) -> tuple[list[Path], int]:
         return [], 0
     print(f"  {OK} {len(episodes)} episode(s) in {default_episodes_dir()}")
     used: dict[str, list[str]] = {}
+    width = max((len(nb.stem) for nb in episodes), default=0)
     for nb in episodes:
-        print(f"  {INFO} {nb.stem:<34} {episode_title(nb)}")
+        print(f"  {INFO} {nb.stem:<{width}} {episode_title(nb)}")
         for name in episode_datasets(nb):
             used.setdefault(name, []).append(nb.stem[:2])
     if not used:
@@ -200,8 +201,10 @@ def cmd_list(args) -> int:
         return 0
     times = run_times()
     print("\nEpisodes (last run times on this machine, recorded by `trustml run`)")
+    width = max((len(nb.stem) for nb in episodes), default=0)
+    titles = max((len(episode_title(nb)) for nb in episodes), default=0)
     for nb in episodes:
-        print(f"  {nb.stem:<34} {episode_title(nb):<52} {_run_time(times.get(nb.stem, {}))}")
+        print(f"  {nb.stem:<{width}} {episode_title(nb):<{titles}} {_run_time(times.get(nb.stem, {}))}")
     return 0
 
 
