@@ -383,3 +383,29 @@ def test_episode_title_and_datasets(tmp_path):
     assert episode_datasets(path) == ["mnist", "digits"]
     nbformat.write(new_notebook(cells=[new_code_cell("1")]), path)
     assert episode_title(path) == "05-x"
+
+
+def test_check_says_which_pretrained_models_are_cached_and_how_to_fetch_them(capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_model_cached", lambda name: name == "resnet50")
+    code, out, _ = run_cli(capsys, "check")
+    assert code == 0  # a model not cached is not a problem: the episodes fall back
+    assert "distilbert" in out and "offline the episode uses all-MiniLM-L6-v2 (`trustml fetch distilbert`)" in out
+    assert "resnet50" in out and "cached, runs offline" in out
+    assert "all-MiniLM-L6-v2     episode 09 offline" in out
+
+
+def test_fetch_models_offline_fails_clearly_and_goes_on(capsys):
+    code, out, err = run_cli(capsys, "fetch", "distilbert", "resnet50")
+    assert code == 1
+    assert "FAIL  distilbert:" in err and "FAIL  resnet50:" in err
+    assert "offline" in err.lower() or "TRUSTML_OFFLINE" in err
+
+
+def test_fetch_all_includes_the_models(capsys, monkeypatch):
+    fetched = []
+    monkeypatch.setattr(cli, "_fetch_model", lambda name: fetched.append(name) or f"{name} in its cache")
+    monkeypatch.setattr(cli, "_model_cached", lambda name: False)
+    code, out, _ = run_cli(capsys, "fetch", "all")
+    assert fetched == ["distilbert", "resnet50"]
+    assert "ok    distilbert: downloaded: distilbert in its cache" in out
+    assert code == 1  # the datasets themselves cannot be downloaded offline

