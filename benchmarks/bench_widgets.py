@@ -24,7 +24,13 @@ Data (generated or embedded, so the numbers do not depend on a cache):
   (the probe sweep's size), two properties to colour by;
 * episode 10, CAM explorer: the episode's CNN (untrained: the cost is the same) on
   one cluttered digit; every class and method is a new CAM until it has been
-  shown once (the explorer keeps the maps it computed).
+  shown once (the explorer keeps the maps it computed);
+* episodes 13 and 14, OOD threshold explorer: 2,000 ID test scores in two classes
+  and 7,000 OOD scores (episode 13 on the full Fashion-MNIST: T-shirts and trousers
+  against all sandals), and 2,000 in five classes with 8,000 OOD (episode 14's
+  energies), overlapping normal scores;
+* episode 13, OOD class picker: the embedded digits; every change refits a
+  logistic regression on at most 1,000 ID training images (its view says so).
 
 Usage: ``.venv/bin/python benchmarks/bench_widgets.py [--moves 20] [--only NAME]``; with
 ``PYTHONPATH=<a checkout of another commit>`` it measures that version (a before/after table).
@@ -154,6 +160,39 @@ def episode10_cam_explorer():
     return cam_explorer(model, image, class_names=names, target_layer="body.8", device="cpu")
 
 
+def ood_scores(n_id, n_ood, k, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = np.r_[rng.integers(0, k, n_id), -np.ones(n_ood, int)]
+    scores = np.r_[rng.normal(-10, 2.5, n_id), rng.normal(-6, 2.5, n_ood)]
+    right = rng.random(n_id + n_ood) < 0.95
+    predictions = np.where((labels >= 0) & right, labels, rng.integers(0, k, n_id + n_ood))
+    return labels, scores, predictions
+
+
+def episode13_ood_thresholds():
+    from trustml.widgets import ood_threshold_explorer
+
+    return ood_threshold_explorer(*ood_scores(2000, 7000, 2), class_names=["T-shirt/top", "Trouser"],
+                                  score_name="softmax score")
+
+
+def episode14_ood_thresholds():
+    from trustml.widgets import ood_threshold_explorer
+
+    return ood_threshold_explorer(*ood_scores(2000, 8000, 5), class_names=["T-shirt/top", "Trouser", "Pullover",
+                                  "Dress", "Coat"], score_name="energy")  # fmt: skip
+
+
+def episode13_ood_class_picker():
+    from trustml.data import DataNotice, load
+    from trustml.widgets import ood_class_picker
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataNotice)
+        digits = load("digits")
+    return ood_class_picker(digits, id_classes=["0", "1"], ood_classes=["5"])
+
+
 WIDGETS = {
     "03 data-map explorer": episode03_data_map,
     "03 hardness-type explorer": episode03_hardness_types,
@@ -162,6 +201,9 @@ WIDGETS = {
     "06 threshold explorer": episode06_thresholds,
     "09 layer explorer": episode09_layers,
     "10 CAM explorer": episode10_cam_explorer,
+    "13 OOD threshold explorer": episode13_ood_thresholds,
+    "13 OOD class picker": episode13_ood_class_picker,
+    "14 OOD threshold explorer": episode14_ood_thresholds,
 }
 
 
@@ -178,6 +220,9 @@ def moves(control, n):
         cycle = positions + positions[-2:0:-1]  # there and back
     elif isinstance(control, widgets.Text):
         cycle = ["12, 40", "7 8 9", "100", ""]
+    elif isinstance(control, widgets.SelectMultiple):  # pairs of options in turn (a class picker: two classes)
+        options = list(control.options)
+        cycle = [tuple(options[i : i + 2]) for i in range(0, len(options) - 1, 2)]
     else:  # dropdowns, toggles, selection sliders: every option in turn
         cycle = [value for _, value in control._options_labels_values()] if hasattr(
             control, "_options_labels_values") else list(control._options_values)

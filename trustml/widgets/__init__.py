@@ -18,6 +18,7 @@ from trustml.widgets.data_parameters import (
 )
 from trustml.widgets.fairness import threshold_explorer
 from trustml.widgets.hardness import data_map_explorer, hardness_type_explorer
+from trustml.widgets.ood import ood_class_picker, ood_threshold_explorer
 from trustml.widgets.probes import LayerFigure, layer_explorer, layer_view
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "hardness_type_explorer",
     "layer_explorer",
     "layer_view",
+    "ood_class_picker",
+    "ood_threshold_explorer",
     "threshold_explorer",
     "trajectory_view",
     "trajectory_widget",
