@@ -85,7 +85,9 @@ def ood_class_picker(dataset, *, id_classes, ood_classes, view=None) -> ViewWidg
     view : callable, optional
         ``view(split)`` draws an :class:`~trustml.ood.IDOODSplit` (default
         :func:`trustml.ood.split_view`: PCA of the pixels and a logistic
-        regression's softmax scores, refitted on every change: about a second).
+        regression's softmax scores, fitted for each new split: a few tenths
+        of a second; the views of the last 16 splits are kept, so going back
+        to one redraws at once).
 
     Returns
     -------
@@ -135,10 +137,13 @@ class _Message(str):
 class _ClassPicker(ViewWidget):
     """The class picker: re-splits the dataset on every change and keeps the last valid split."""
 
+    _KEPT = 16  # views of this many recent splits are kept: going back to one redraws at once
+
     def __init__(self, dataset, controls, draw):
         self.dataset = dataset
         self.draw = draw
         self.split = None
+        self._drawn = {}
         super().__init__(self._view, controls)
 
     def _view(self, id_classes, ood_classes):
@@ -147,7 +152,12 @@ class _ClassPicker(ViewWidget):
         except ValueError as err:
             return _Message(f"Not a valid split: {err}")
         self.split = split
-        try:
-            return self.draw(split)
-        except ValueError as err:  # e.g. the default view's classifier needs two ID classes
-            return _Message(f"Cannot draw this split: {err}")
+        key = (tuple(split.id_names), tuple(split.ood_names))
+        if key not in self._drawn:
+            try:
+                self._drawn[key] = self.draw(split)
+            except ValueError as err:  # e.g. the default view's classifier needs two ID classes
+                return _Message(f"Cannot draw this split: {err}")
+            if len(self._drawn) > self._KEPT:
+                self._drawn.pop(next(iter(self._drawn)))
+        return self._drawn[key]
