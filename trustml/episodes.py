@@ -134,6 +134,9 @@ def run_episode(
     notebook = Path(notebook)
     nb = nbformat.read(notebook, as_version=4)
     env = dict(os.environ, TRUSTML_FAST="1" if fast else "0", TRUSTML_OFFLINE="1" if offline else "0")
+    # OpenMP threads that wait by spinning fight over a busy laptop's cores: scikit-learn's small
+    # predictions (permutation importance in episode 08) then took 5x longer; waiting passively does not
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     start = time.perf_counter()
     error = None
     with tempfile.TemporaryDirectory(prefix="trustml-kernel-") as sockets:
