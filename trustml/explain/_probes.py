@@ -573,10 +573,13 @@ def probe_layers(
             _as_labels(control[1], test.shape[1], "control_test", "test"),
         )
 
-    rows = []
-    with warnings.catch_warnings():
-        from sklearn.exceptions import ConvergenceWarning
+    from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
 
+    rows = []
+    # one BLAS thread: these fits are many and small, and OpenBLAS's threads spend longer waiting for
+    # each other than computing (the sweep of episode 09 took 8x longer with two on a 2-core laptop)
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore", ConvergenceWarning)  # the MLP's early stopping ends where it ends
         for layer in range(train.shape[0]):
             fitted = make_probe(probe, seed=seed).fit(train[layer], y_train)
