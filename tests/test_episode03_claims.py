@@ -8,20 +8,13 @@ breaks one shows up here rather than in a learner's notebook.
 
 import numpy as np
 import pytest
-import torch
 
 from trustml import set_seed
 from trustml.data import load
 from trustml.hardness import HardnessGrid, characterize, perturb
 from trustml.models import LeNet
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Train on one thread: on a busy 2-core machine two threads make these runs several times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 LABEL_BASED = ["aum", "cleanlab", "data_iq", "data_maps", "el2n", "loss", "detector"]

@@ -6,7 +6,6 @@ each assertion quotes the sentence it checks.
 """
 
 import os
-import re
 
 import matplotlib
 
@@ -17,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+from episode_code import solutions
 from trustml.episodes import default_episodes_dir
 
 STEM = "09-linear-probes"
@@ -24,14 +24,6 @@ STEM = "09-linear-probes"
 
 def episode():
     return nbformat.read(default_episodes_dir() / f"{STEM}.ipynb", as_version=4)
-
-
-def solutions(nb):
-    blocks = []
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and "<summary>Solution</summary>" in cell.source:
-            blocks += re.findall(r"```python\n(.*?)```", cell.source, flags=re.S)
-    return blocks
 
 
 FULL = pytest.mark.skipif(

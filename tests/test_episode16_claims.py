@@ -6,7 +6,6 @@ library computes the same number, it is compared: torchmetrics for the notebook'
 for pytorch-ood's AUROC, huggingface_hub's parser for the card, safetensors for the saved weights.
 """
 
-import re
 
 import matplotlib
 
@@ -17,30 +16,10 @@ import numpy as np
 import pytest
 import torch
 
+from episode_code import run_code_cells, run_solution, solutions
 from trustml.episodes import default_episodes_dir
 
 STEM = "16-documenting-and-releasing-a-model"
-
-
-def run_code_cells(nb, namespace, name):
-    """Run the notebook's non-empty code cells, in order, in ``namespace``."""
-    for cell in nb.cells:
-        if cell.cell_type == "code" and cell.source.strip():
-            exec(compile(cell.source, f"<{name}>", "exec"), namespace)
-
-
-def solutions(nb):
-    blocks = []
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and "<summary>Solution</summary>" in cell.source:
-            blocks += re.findall(r"```python\n(.*?)\n```\n", cell.source, flags=re.S)
-    return blocks
-
-
-def run_solution(code, namespace):
-    *body, last = code.strip().splitlines()
-    exec(compile("\n".join(body), "<solution>", "exec"), namespace)
-    return eval(compile(last, "<solution>", "eval"), namespace)
 
 
 @pytest.fixture(scope="module")

@@ -10,39 +10,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import nbformat
 import numpy as np
 import pytest
 
 from trustml.data import DataNotice
+from episode_code import episode, run_code_cells, run_solution, solutions
 from trustml.episodes import default_episodes_dir
-
-
-def episode(stem):
-    return nbformat.read(default_episodes_dir() / f"{stem}.ipynb", as_version=4)
-
-
-def run_code_cells(nb, namespace, name):
-    """Run the notebook's non-empty code cells, in order, in ``namespace``."""
-    for cell in nb.cells:
-        if cell.cell_type == "code" and cell.source.strip():
-            exec(compile(cell.source, f"<{name}>", "exec"), namespace)
-
-
-def solutions(nb):
-    """The Python code blocks inside the collapsed solutions."""
-    blocks = []
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and "<summary>Solution</summary>" in cell.source:
-            blocks += re.findall(r"```python\n(.*?)```", cell.source, flags=re.S)
-    return blocks
-
-
-def run_solution(code, namespace):
-    """Run a solution block in ``namespace``; return the value of its last line (an expression)."""
-    *body, last = code.strip().splitlines()
-    exec(compile("\n".join(body), "<solution>", "exec"), namespace)
-    return eval(compile(last, "<solution>", "eval"), namespace)
 
 
 @pytest.fixture(scope="module")

@@ -15,31 +15,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
-from test_episodes_fairness import episode, run_code_cells
+from episode_code import episode, markdown, run_code_cells, solutions
 
 from trustml.episodes import default_episodes_dir
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Train on one thread: on a busy 2-core machine two threads make these runs several times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def solutions(nb):
-    """The Python code blocks inside the collapsed solutions, in order."""
-    blocks = []
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and "<summary>Solution</summary>" in cell.source:
-            blocks += re.findall(r"```python\n(.*?)```", cell.source, flags=re.S)
-    return blocks
-
-
-def markdown(nb):
-    return "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def run_episode_cells(stem, tmp_path_factory, *, run_solutions=True):

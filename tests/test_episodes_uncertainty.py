@@ -14,18 +14,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
-from test_episodes_fairness import episode, run_code_cells, run_solution, solutions
+from episode_code import episode, run_code_cells, run_solution, solutions
 
 from trustml.episodes import default_episodes_dir
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Train on one thread: on a busy 2-core machine two threads make these runs several times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def run_episode_cells(stem, mode, tmp_path_factory):

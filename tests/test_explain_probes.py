@@ -20,19 +20,13 @@ from trustml.explain import (
 )
 from trustml.explain import _probes
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 SHORT = "The plot was clever."
 LONG = (
     "Honestly, the cast was dull and the dialogue was clumsy for most of its two hours, "
     "but the ending was brilliant and the soundtrack was really wonderful."
 )
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
