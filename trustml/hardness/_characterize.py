@@ -15,6 +15,7 @@ from trustml.hardness import _methods as hcm
 from trustml._checks import check_bool, check_int, check_labels, check_mask, check_seed, real_array
 from trustml.hardness._recorders import RecordGradNorms, RecordInputGradients
 from trustml.training import History, RecordLogits, _as_inputs, _model_device, _output_width, fit, predict_logits
+from trustml.uncertainty._predict import _active_dropout, _dropout_passes
 
 __all__ = ["Characterization", "characterize", "evaluate"]
 
@@ -229,7 +230,10 @@ def characterize(
             features = timed(name, lambda: _features(model, X, device))
             scores[name] = timed(name, lambda: hcm.prototypicality(features, labels))
         elif name == "conf_agree":
-            probs = timed(name, lambda: _mc_dropout_probabilities(model, X, device, generator))
+            mask_seed = int(torch.randint(2**31, (1,), generator=generator))
+            probs = timed(name, lambda: _dropout_passes(
+                model, X, _active_dropout(model), passes=MC_PASSES, seed=mask_seed, batch_size=512, device=device,
+            ).double())  # fmt: skip
             scores[name] = timed(name, lambda: hcm.conf_agree(probs))
         elif name == "allsh":
             augmented = timed(name, lambda: predict_logits(model, _augment(X, generator), device=device))
@@ -274,22 +278,6 @@ def check_setup(model, methods: tuple, epochs) -> None:
 def _features(model: nn.Module, X: torch.Tensor, device, batch_size: int = 512) -> torch.Tensor:
     with hcm._eval_mode(model):
         return torch.cat([model.features(xb.to(device)).float().cpu() for xb in X.split(batch_size)])
-
-
-@torch.no_grad()
-def _mc_dropout_probabilities(model, X, device, generator, passes: int = MC_PASSES, batch_size: int = 512):
-    """Softmax outputs of ``passes`` stochastic passes: dropout on, everything else (batch norm) in eval mode."""
-    with hcm._eval_mode(model), torch.random.fork_rng():
-        torch.manual_seed(int(torch.randint(2**31, (1,), generator=generator)))
-        for module in model.modules():
-            if isinstance(module, nn.modules.dropout._DropoutNd):
-                module.train()
-        return torch.stack(
-            [
-                torch.cat([model(xb.to(device)).float().softmax(1).cpu() for xb in X.split(batch_size)])
-                for _ in range(passes)
-            ]
-        ).double()
 
 
 def _augment(X: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -102,8 +102,16 @@ def mc_dropout_predict(model: nn.Module, X, *, passes: int = 30, seed: int = 0, 
         )
     X = _as_inputs(X, "X", _model_dtype(model))
     device = _model_device(model) if device is None else _as_device(device)
+    return _dropout_passes(model, X, dropout, passes=passes, seed=seed, batch_size=batch_size, device=device)
+
+
+def _dropout_passes(model, X: torch.Tensor, dropout, *, passes: int, seed: int, batch_size: int, device):
+    """``(passes, N, K)`` softmax outputs with the ``dropout`` layers on and every other module in eval mode.
+
+    Modes and the global random state are restored afterwards; ``seed`` seeds the masks.
+    """
     forked = [device] if device.type == "cuda" else []
-    with _modes_restored(model), torch.random.fork_rng(devices=forked):
+    with torch.no_grad(), _modes_restored(model), torch.random.fork_rng(devices=forked):
         num_classes = _output_width(model, X[:2].to(device), "X")
         out = torch.empty(passes, len(X), num_classes)
         torch.manual_seed(seed)
