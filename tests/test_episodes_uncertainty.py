@@ -140,11 +140,12 @@ def test_ep11_comparison(ep11):
     assert list(table["training runs"]) == [1, 1, 1, 5]
     # Exercise 4: "a model that is right about 95% of the time leave only a couple of dozen mistakes"
     assert abs(single["accuracy"] - 0.95) < 0.03 and 10 <= round((1 - single["accuracy"]) * 360) <= 40
-    # "With this split the single model's ECE comes out *below* the ensemble's, while the ensemble's NLL
-    # is still the lower one."
+    # "With this split the ensemble's lead in ECE shrinks to a fraction of the first split's (on another
+    # CPU its sign even flipped: the floating-point sums differ), while its NLL stays clearly lower."
     split_1 = answers[3]
-    assert split_1.loc["single model", "ECE"] < split_1.loc["ensemble", "ECE"]
-    assert split_1.loc["ensemble", "NLL"] < split_1.loc["single model", "NLL"]
+    gap = single["ECE"] - ensemble["ECE"]
+    assert split_1.loc["single model", "ECE"] - split_1.loc["ensemble", "ECE"] < gap / 2
+    assert split_1.loc["ensemble", "NLL"] < split_1.loc["single model", "NLL"] - 0.02
 
 
 def test_ep11_prints_the_comparison_table(ep11):
