@@ -1,4 +1,4 @@
-"""Input checks shared by trustml.hardness, trustml.fairness and trustml.widgets: each rule lives here once.
+"""Input checks shared by trustml's modules (hardness, fairness, widgets, uncertainty, ood): each rule lives here once.
 
 Every check raises before any dependency is called, with a message that names
 the argument first, says what was wrong and what to do.
@@ -187,8 +187,8 @@ def _allowed_number(low, high, low_open, high_open) -> str:
     return "a finite number"
 
 
-def check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    """A Python or NumPy integer (not a bool) within the given bounds."""
+def check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None, hint: str = "") -> int:
+    """A Python or NumPy integer (not a bool) within the given bounds; ``hint`` ends the message."""
     if minimum is not None and maximum is not None:
         allowed = f"an integer from {minimum} to {maximum}"
     elif minimum is not None:
@@ -196,9 +196,9 @@ def check_int(value, name: str, *, minimum: int | None = None, maximum: int | No
     else:
         allowed = "an integer"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be {allowed}, got {value!r}.")
+        raise ValueError(f"{name} must be {allowed}, got {value!r}{hint}.")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise ValueError(f"{name} must be {allowed}, got {value!r}.")
+        raise ValueError(f"{name} must be {allowed}, got {value!r}{hint}.")
     return int(value)
 
 

@@ -1,23 +1,18 @@
-"""Input checks shared by the uncertainty modules: each names the argument, the problem and the fix."""
+"""Input checks of the uncertainty modules (the general rules are trustml._checks'): each names the argument first."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from trustml._checks import check_int, check_seed, to_numpy
+
+__all__ = [
+    "SUM_TOLERANCE", "check_labels", "check_logits", "check_positive_int", "check_probabilities", "check_seed", "to_numpy",
+]
+
 #: How far a row of probabilities may sum from 1 (float32 softmax is within 1e-6).
 SUM_TOLERANCE = 1e-3
-
-
-def to_numpy(values, what: str) -> np.ndarray:
-    """A NumPy array of a tensor, an array or a list (never a silent object array)."""
-    if isinstance(values, torch.Tensor):
-        return values.detach().cpu().numpy()
-    if isinstance(values, np.ndarray):
-        return values
-    if isinstance(values, (list, tuple)):
-        return np.asarray(values)
-    raise TypeError(f"{what} must be a torch.Tensor or numpy array, got {type(values).__name__}.")
 
 
 def check_probabilities(probs, what: str = "probs", *, samples: bool) -> np.ndarray:
@@ -103,12 +98,4 @@ def check_logits(logits, what: str = "logits") -> torch.Tensor:
 
 
 def check_positive_int(name: str, value, hint: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}{hint}.")
-    return int(value)
-
-
-def check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
-    return int(seed)
+    return check_int(value, name, minimum=1, hint=hint)
