@@ -169,8 +169,8 @@ def test_the_rules_in_words(ep06, text):
     dp, eo = ep06["postprocessed"]["demographic_parity"], ep06["postprocessed"]["equalized_odds"]
     described = describe_thresholds(dp, val)
     says(text, "keeps the older applicants at the original model's threshold, 0.75")
-    assert "- **age >= 25** (rule learned by fairlearn for demographic_parity):\n  - score above 0.750: *good credit*\n" \
-           "  - score at most 0.750: *bad credit*" in described  # fmt: skip
+    older = described[described.index("- **age >= 25**"):].splitlines()
+    assert older[1:] == ["  - score above 0.750: *good credit*", "  - score at most 0.750: *bad credit*"]
     says(text, "*good credit* above 0.81, *bad credit* at 0.40 or below")
     says(text, "says *good credit* with probability 0.49")
     assert "score above 0.810: *good credit*" in described and "score at most 0.402: *bad credit*" in described
@@ -196,7 +196,8 @@ def test_what_is_exact_and_what_is_not(ep06, text):
                 assert rates[0] == pytest.approx(rates[1], abs=1e-9)
     spread = pd.DataFrame(ep06["spread"]).T
     fitted, held_out = spread.iloc[0], spread.iloc[1]
-    says(text, "the mean selection rates over the draws are 0.51 for both groups (DI 1.01)")
+    says(text, "the mean selection rates over the draws are 0.51 for both groups (DI 1.01; the last digit is the "
+               "noise of 200 draws)")
     assert round(fitted.iloc[0], 2) == round(fitted.iloc[1], 2) == 0.51
     assert round(fitted["DI of the mean rates"], 2) == 1.01
     says(text, "gives a DI anywhere from 0.69 to 1.29, because only 43 validation applicants are under 25")
