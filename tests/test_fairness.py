@@ -1,5 +1,6 @@
 """trustml.fairness against its references: AIF360's ClassificationMetric, fairlearn, scikit-learn."""
 
+import re
 
 import matplotlib
 
@@ -43,6 +44,7 @@ from trustml.fairness import (
     threshold_sweep,
     threshold_view,
 )
+from trustml.fairness._mitigation import _rounded_pieces
 
 # The user's data folder, read at import, before conftest points TRUSTML_DATA at an empty folder per test.
 USER_DATA_DIR = settings().data_dir
@@ -385,6 +387,23 @@ def test_threshold_rule_is_fairlearns_randomised_rule(credit_split, constraints)
         np.testing.assert_allclose(ours, reference, atol=1e-12)
     text = describe_thresholds(optimizer, val)
     assert "**female**" in text and "**male**" in text and "good credit" in text and constraints in text
+    # a coin flip only where the rounded probability lies strictly between 0 and 1
+    for probability in re.findall(r"with probability ([0-9.]+)", text):
+        assert 0 < float(probability) < 1 and len(probability) == 4
+
+
+def test_described_rule_rounds_and_merges_but_keeps_the_cuts():
+    pieces = [
+        (-np.inf, 0.4, False, True, 0.0004),
+        (0.4, 0.6, False, True, 0.47),
+        (0.6, 0.7, False, True, 0.999),
+        (0.7, np.inf, False, False, 1.0),
+    ]
+    assert _rounded_pieces(pieces, 2) == [
+        (-np.inf, 0.4, False, True, 0.0),
+        (0.4, 0.6, False, True, 0.47),
+        (0.6, np.inf, False, False, 1.0),
+    ]
 
 
 def _inside_piece(s, piece):

@@ -263,6 +263,8 @@ REFUSED = [
     ("rule: not fitted", lambda: threshold_rule(None), TypeError, "optimizer must be a fitted fairlearn"),
     ("describe: not fitted", lambda: describe_thresholds(None, val()), TypeError, "optimizer must be a fitted"),
     ("describe: not a dataset", lambda: describe_thresholds(None, None), TypeError, "aif360 BinaryLabelDataset"),
+    ("describe: decimals 0", lambda: describe_thresholds(None, val(), decimals=0), ValueError,
+     "decimals must be a whole number from 1 to 6"),
     # splitting and metadata
     ("split: two fractions", lambda: split_train_val_test(credit(), fractions=(0.5, 0.5)), ValueError,
      "fractions must be three positive shares"),

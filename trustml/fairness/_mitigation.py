@@ -245,30 +245,38 @@ def _inside(low, high):
     return 0.5
 
 
-def _range_words(low, high, low_in, high_in):
-    lower = "" if not np.isfinite(low) else f"{'at least' if low_in else 'above'} {low:.3f}"
-    upper = "" if not np.isfinite(high) else f"{'at most' if high_in else 'below'} {high:.3f}"
+def _range_words(low, high, low_in, high_in, decimals):
+    lower = "" if not np.isfinite(low) else f"{'at least' if low_in else 'above'} {low:.{decimals}f}"
+    upper = "" if not np.isfinite(high) else f"{'at most' if high_in else 'below'} {high:.{decimals}f}"
     if lower and upper:
-        return f"score {lower} and {upper}" if low != high else f"score exactly {low:.3f}"
+        return f"score {lower} and {upper}" if low != high else f"score exactly {low:.{decimals}f}"
     return f"score {lower or upper}" if lower or upper else "any score"
 
 
-def describe_thresholds(optimizer, dataset) -> str:
-    """A fitted ``ThresholdOptimizer``'s per-group randomised thresholds, in words.
+def describe_thresholds(optimizer, dataset, *, decimals=2) -> str:
+    """A fitted ``ThresholdOptimizer``'s per-group rule, in words a learner can restate.
+
+    Each group's score ranges are listed from the highest scores down, with the
+    decision they get: a fixed one where the probability of the favourable
+    outcome (rounded to ``decimals``) is 0 or 1, and a weighted coin flip with
+    that probability only where it lies strictly between. Neighbouring ranges
+    that round to the same probability are merged. fairlearn's occasional
+    "ignore the score for a small share of people" term is already inside the
+    probabilities. :func:`threshold_rule` has the exact, unrounded rule.
 
     Parameters
     ----------
     optimizer : fitted fairlearn.postprocessing.ThresholdOptimizer
         As :func:`fit_threshold_optimizer` returns it.
     dataset : aif360.datasets.BinaryLabelDataset
-        For the outcome's name (from the metadata).
+        For the outcomes' names (from the metadata).
+    decimals : int, default 2
+        Decimals of the probabilities; the score cuts get one more.
 
     Returns
     -------
     str
-        A Markdown list: for each group, the score ranges and how likely each
-        gets the favourable outcome (always, never, or with a probability: a
-        weighted coin flip).
+        A Markdown list: for each group, its score ranges and their decisions.
 
     Examples
     --------
@@ -280,27 +288,34 @@ def describe_thresholds(optimizer, dataset) -> str:
     - **female** (rule learned by fairlearn for demographic_parity):
     """
     check_dataset(dataset)
+    if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)) or not 1 <= decimals <= 6:
+        raise ValueError(f"decimals must be a whole number from 1 to 6, got {decimals!r}.")
     labels = _label_names(dataset)
     good = str(labels.get(float(dataset.favorable_label), "the favourable label"))
     bad = str(labels.get(float(dataset.unfavorable_label), "the unfavourable label"))
     rules = threshold_rule(optimizer)
-    interpolation = optimizer.interpolated_thresholder_.interpolation_dict
     lines = []
     for group, pieces in sorted(rules.items(), key=lambda item: str(item[0])):
         lines.append(f"- **{group}** (rule learned by fairlearn for {optimizer.constraints}):")
-        for low, high, low_in, high_in, p in reversed(pieces):
-            where = _range_words(low, high, low_in, high_in)
-            if np.isclose(p, 1.0, rtol=0, atol=1e-9):
-                what = f"always *{good}*"
-            elif np.isclose(p, 0.0, rtol=0, atol=1e-9):
-                what = f"never, always *{bad}*"
+        for low, high, low_in, high_in, p in reversed(_rounded_pieces(pieces, decimals)):
+            where = _range_words(low, high, low_in, high_in, decimals + 1)
+            if p == 1:
+                what = f"*{good}*"
+            elif p == 0:
+                what = f"*{bad}*"
             else:
-                what = f"*{good}* with probability {p:.3f} (a weighted coin flip)"
+                what = f"a weighted coin flip: *{good}* with probability {p:.{decimals}f}, else *{bad}*"
             lines.append(f"  - {where}: {what}")
-        rule = interpolation[group]
-        if "p_ignore" in rule and rule.p_ignore > 1e-9:
-            lines.append(
-                f"  - (inside these numbers: for a random {rule.p_ignore:.1%} of people the score is ignored and "
-                f"*{good}* is given with probability {rule.prediction_constant:.3f})"
-            )
     return "\n".join(lines)
+
+
+def _rounded_pieces(pieces, decimals):
+    """The rule's pieces with probabilities rounded, neighbours of equal rounded probability merged."""
+    merged = []
+    for low, high, low_in, high_in, p in pieces:
+        p = round(float(p), decimals)
+        if merged and merged[-1][4] == p:
+            merged[-1] = (merged[-1][0], high, merged[-1][2], high_in, p)
+        else:
+            merged.append((low, high, low_in, high_in, p))
+    return merged

@@ -103,19 +103,21 @@ def plot_threshold_sweep(sweep, *, chosen=None, ax=None, title=None):
             raise ValueError("sweep's bal_acc is undefined (NaN) at every threshold: there is no best one to mark.")
         chosen = float(sweep["bal_acc"].idxmax())
     chosen = check_number(chosen, "chosen", low=0, high=1, hint=" (a threshold of the sweep)")
-    fig, ax = _figure(ax, (7, 4))
+    fig, ax = _figure(ax, (7, 4.3))
     x = sweep.index.to_numpy(dtype=float)
-    ax.plot(x, sweep["bal_acc"], color="tab:blue")
+    (accuracy,) = ax.plot(x, sweep["bal_acc"], color="tab:blue", label="balanced accuracy")
     ax.set_xlabel("classification threshold")
     ax.set_ylabel("balanced accuracy", color="tab:blue")
     right = ax.twinx()
-    right.plot(x, disparate_impact_gap(sweep["disp_imp"].to_numpy()), color="tab:red")
+    (gap,) = right.plot(x, disparate_impact_gap(sweep["disp_imp"].to_numpy()), color="tab:red", label=_GAP_LABEL)
     right.set_ylabel(_GAP_LABEL, color="tab:red")
     right.set_ylim(0, 1)
-    ax.axvline(chosen, color="k", ls=":", label=f"chosen threshold {chosen:.2f}")
-    ax.legend(loc="lower left")
+    marked = ax.axvline(chosen, color="k", ls=":", label=f"chosen threshold {chosen:.2f}")
+    # Above the axes, so that it covers no curve.
+    ax.legend(handles=[accuracy, gap, marked], loc="lower left", bbox_to_anchor=(0, 1.01), ncol=3,
+              fontsize="small", frameon=False)  # fmt: skip
     ax.grid(True, alpha=0.3)
-    ax.set_title(title or "accuracy and disparate impact over thresholds")
+    ax.set_title(title or "accuracy and disparate impact over thresholds", pad=24)
     return fig
 
 
@@ -151,18 +153,30 @@ def plot_tradeoff(results, *, curve=None, curve_label="every threshold", ax=None
     if curve is not None:
         _check_sweep(curve, ("bal_acc", "disp_imp"), what="curve")
         curve_gaps = disparate_impact_gap(curve["disp_imp"].to_numpy())
-    fig, ax = _figure(ax, (6.5, 4.5))
+    own_figure = ax is None
+    fig, ax = _figure(ax, (9.5, 4.5))
     if curve is not None:
-        ax.plot(curve_gaps, curve["bal_acc"], color="0.7", lw=1, label=curve_label, zorder=1)
+        ax.plot(curve_gaps, curve["bal_acc"], color="0.7", lw=1, marker=".", ms=3, label=curve_label, zorder=1)
+        _label_some_thresholds(ax, curve.index.to_numpy(dtype=float), curve_gaps, curve["bal_acc"].to_numpy())
     markers = "osD^vP*X"
     for i, (name, gap, acc) in enumerate(zip(results.index, gaps, results["bal_acc"])):
         ax.scatter(gap, acc, s=60, marker=markers[i % len(markers)], label=str(name), zorder=3)
     ax.set_xlabel(_GAP_LABEL)
     ax.set_ylabel("balanced accuracy")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small", loc="best")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)  # beside, not over
     ax.set_title(title or "accuracy–fairness trade-off (better: up and to the left)")
+    if own_figure:
+        fig.tight_layout()  # room for the legend beside the axes
     return fig
+
+
+def _label_some_thresholds(ax, thresholds, gaps, accuracies, count=5):
+    """Write the threshold beside a few evenly spaced points of the curve, so that its ends can be told apart."""
+    defined = np.flatnonzero(np.isfinite(gaps) & np.isfinite(accuracies))
+    for i in defined[np.linspace(0, len(defined) - 1, min(count, len(defined))).round().astype(int)]:
+        ax.annotate(f"t = {thresholds[i]:.2f}", (gaps[i], accuracies[i]), xytext=(4, -10),
+                    textcoords="offset points", fontsize="x-small", color="0.45")  # fmt: skip
 
 
 def _check_sweep(frame, columns, what="sweep"):
