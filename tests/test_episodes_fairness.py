@@ -84,6 +84,30 @@ def test_ep05_score_is_calibrated_in_both_groups(ep05):
         assert np.abs(observed - predicted).max() < 0.1
 
 
+def test_ep05_the_common_rule_meets_no_rate_criterion_though_its_score_is_calibrated(ep05):
+    same = ep05["same_rule"]
+    for column in ["selection rate", "TPR", "FPR", "precision"]:  # "all differ between the groups"
+        assert abs(same.loc["A", column] - same.loc["B", column]) > 0.05, column
+
+
+def test_ep05_impossibility_results_hold_on_the_lender(ep05):
+    group, score, repaid, pd = ep05["group"], ep05["score"], ep05["repaid"], ep05["pd"]
+    base = pd.Series(repaid).groupby(group).mean()
+    assert base.round(2).tolist() == [0.66, 0.44]  # "the base rates are 0.66 and 0.44"
+    # Kleinberg et al.: calibrated, so not balanced: A's repayers and A's defaulters score higher than B's
+    for outcome in [0, 1]:
+        a, b = (score[(group == name) & (repaid == outcome)].mean() for name in "AB")
+        assert a > b + 0.1
+    # Chouldechova: FPR = p/(1-p) (1-PPV)/PPV (1-FNR) in each group, on the equal-opportunity rule
+    opportunity = ep05["opportunity"]
+    ppv, fnr = opportunity["precision"], 1 - opportunity["TPR"]
+    from_identity = base / (1 - base) * (1 - ppv) / ppv * (1 - fnr)
+    assert np.allclose(from_identity, opportunity["FPR"], atol=0.005)  # its inputs are rounded to 3 decimals
+    # "B's lower base rate and lower precision force its FPR above A's"
+    assert opportunity.loc["B", "precision"] < opportunity.loc["A", "precision"]
+    assert opportunity.loc["B", "FPR"] > opportunity.loc["A", "FPR"]
+
+
 def test_ep05_exercise4_predictive_parity_is_stricter_with_b(ep05):
     table = ep05["exercise4"]
     assert table.loc["B", "precision"] >= ep05["same_rule"].loc["A", "precision"] - 1e-9

@@ -26,7 +26,36 @@ def test_the_schedule_has_every_episode_once_with_its_title_and_run_times():
     for nb in episodes:
         row = rows[nb.stem[:2]]
         assert row[2] == episode_title(nb)
-        assert all(re.fullmatch(r"\d+ s", cell) for cell in row[5:7]), row
+        assert re.fullmatch(r"\d+ s", row[5]), row
+        assert re.fullmatch(r"\d+ s" if has_two_modes(nb) else "one mode", row[6]), row
+
+
+def has_two_modes(path: Path) -> bool:
+    """The episode's code asks for the mode (``fast_or_full``); without it, fast and full are the same run."""
+    nb = nbformat.read(path, as_version=4)
+    return any("fast_or_full" in cell.source for cell in nb.cells if cell.cell_type == "code")
+
+
+def test_each_episode_states_the_guides_times_and_whether_it_has_one_mode():
+    rows = {row[1]: row for row in table("Schedule")}
+    for path in find_episodes():
+        row = rows[path.stem[:2]]
+        teaching, exercises = row[3], row[4].split(" (")[0]
+        header = nbformat.read(path, as_version=4).cells[0].source
+        expected = f"Teaching: {teaching}. Exercises: {exercises}."
+        assert expected in header, f"{path.name} should say {expected!r}, as the instructor guide does"
+        assert ("One mode" in header) != has_two_modes(path), path.name
+
+
+def test_the_guide_counts_each_episodes_exercises_and_discussions():
+    rows = {row[1]: row for row in table("Schedule")}
+    for path in find_episodes():
+        nb = nbformat.read(path, as_version=4)
+        boxes = sum(
+            len(re.findall(r"^> \*\*(?:Exercise|Discussion|Challenge)", cell.source, flags=re.M))
+            for cell in nb.cells if cell.cell_type == "markdown"
+        )  # fmt: skip
+        assert rows[path.stem[:2]][4].endswith(f"({boxes})"), (path.name, boxes)
 
 
 def test_every_widget_of_every_episode_is_listed_where_it_is():
