@@ -232,6 +232,8 @@ def test_exercise_3_the_review_budget(ep04, nb, text):
     assert ranked == flipped[np.argsort(-sigma)[:budget]].sum()
     says(text, "the ranking fills it with almost nothing but flipped labels")
     assert ranked >= budget - 2
+    says(text, "there are twice as many of them as the team can check")
+    assert flipped.sum() / budget == pytest.approx(2, abs=0.05)
 
     flagged = int(re.search(r"margin 0\): (\d+) samples, over the budget", printed).group(1))
     assert flagged == (ns["categories"] != "easy").sum()
