@@ -285,3 +285,10 @@ def test_a_saved_notebook_shows_the_finished_progress_bar(tmp_path):
     text = data["text/plain"]
     assert "3/3" in text and "0/3" not in text, text
     assert "loss=" in text and "accuracy=" in text  # the last epoch's numbers
+
+
+def test_outside_a_notebook_the_bar_is_tqdms_plain_text(capsys):
+    X, y = blobs(30)
+    fit(MLP(2, 3), X, y, epochs=3, progress=True)
+    err = capsys.readouterr().err
+    assert "training" in err and "3/3" in err and "loss=" in err
