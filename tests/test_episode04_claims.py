@@ -178,8 +178,8 @@ def test_the_retraining_table(ep04, text):
         assert row["test accuracy (%)"] / image == pytest.approx(round(row["test accuracy (%)"] / image), abs=1e-3)
         assert row["change vs noisy (points)"] == pytest.approx(row["test accuracy (%)"] - noisy)
 
-    says(text, "scores within two points of the one trained on the clean labels (in our runs even slightly higher")
-    assert 0 < noisy - clean <= 2
+    says(text, "scores within two points of the one trained on the clean labels, above or below it")
+    assert abs(noisy - clean) <= 2
     says(text, "The auto-cleaned set has hardly any wrong labels left, yet it scores lowest of all")
     row = results.loc["auto-cleaned (easy only)"]
     assert row["wrong labels"] < 0.01 * row["samples"]
@@ -190,8 +190,8 @@ def test_the_retraining_table(ep04, text):
     assert enriched > auto
     says(text, "Against the noisy labels it shows no gain on this test set, and may even score a few test images lower")
     assert -8 * image < enriched - noisy < 2 * image
-    says(text, "scores at least as well as the plain model on the same labels, at most a few test images better")
-    assert 0 <= round((with_dp - noisy) / image) <= 5
+    says(text, "scores about as well as the plain model on the same labels, within a few test images")
+    assert abs(round((with_dp - noisy) / image)) <= 5
 
 
 # --------------------------------------------------------------------------- exercises
@@ -276,8 +276,9 @@ def test_exercise_6_class_temperatures(ep04, nb, text):
     assert received.idxmax() == "7" and received["7"] > 2 * received.drop("7").max()
     says(text, "yet its temperature never rises above 1")
     assert joint.class_trajectories_[:, names.index("7")].max() < 1
-    says(text, "The highest peak in our runs is that of class 8, which trades samples with 3")
-    assert table["highest class σ"].idxmax() == "8"
+    says(text, "Among the highest peaks in our runs is that of class 8, which trades samples with 3")
+    peak_rank = table["highest class σ"].rank(ascending=False)
+    assert peak_rank["8"] <= 2 and table.loc["8", "highest class σ"] > 1
     says(text, "several rise above 1 early and fall below it again")
     peaks = joint.class_trajectories_.max(axis=0)
     assert ((peaks > 1) & (joint.class_sigma < 1)).sum() >= 2
