@@ -258,3 +258,37 @@ def test_an_unavailable_device_is_named():
 def test_predict_logits_errors_name_the_problem(model, X, error, message):
     with pytest.raises(error, match=message):
         predict_logits(model, X)
+
+
+@pytest.mark.episodes
+def test_a_saved_notebook_shows_the_finished_progress_bar(tmp_path):
+    """The widget bar's plain-text fallback, which saved notebooks show, is the final state, not 0/3."""
+    import nbformat
+
+    from trustml.episodes import run_episode
+
+    notebook = tmp_path / "bar.ipynb"
+    code = (
+        "import torch\nfrom trustml.models import MLP\nfrom trustml.training import fit\n"
+        "X = torch.randn(40, 2); y = (X[:, 0] > 0).long()\n"
+        "history = fit(MLP(2, 2), X, y, epochs=3)"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, notebook)
+    run = run_episode(notebook, output_dir=tmp_path / "out", html=False)
+    assert run.ok, run.error
+    outputs = nbformat.read(run.output, as_version=4).cells[0].outputs
+    assert [o.output_type for o in outputs] == ["display_data"], "one bar, nothing on stderr"
+    data = outputs[0].data
+    assert "application/vnd.jupyter.widget-view+json" in data  # still the widget where widgets run
+    text = data["text/plain"]
+    assert "3/3" in text and "0/3" not in text, text
+    assert "loss=" in text and "accuracy=" in text  # the last epoch's numbers
+
+
+def test_outside_a_notebook_the_bar_is_tqdms_plain_text(capsys):
+    X, y = blobs(30)
+    fit(MLP(2, 3), X, y, epochs=3, progress=True)
+    err = capsys.readouterr().err
+    assert "training" in err and "3/3" in err and "loss=" in err

@@ -417,7 +417,7 @@ def fit(
     for cb in callbacks:
         cb.on_train_begin(model, n_samples=n, epochs=epochs, num_classes=num_classes)
 
-    bar = _progress_bar(epochs, progress)
+    bar = _ProgressBar(epochs, progress)
     diverged = False
     for epoch in range(epochs):
         start = time.perf_counter()
@@ -463,8 +463,7 @@ def fit(
         history.seconds.append(time.perf_counter() - start)
         for cb in callbacks:
             cb.on_epoch_end(epoch, model, logs)
-        bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items()})
-        bar.update()
+        bar.update(logs)
     bar.close()
     model.eval()
     for cb in callbacks:
@@ -501,7 +500,46 @@ def _output_width(model: nn.Module, sample: torch.Tensor, what: str) -> int:
     return out.shape[1]
 
 
-def _progress_bar(epochs: int, enabled: bool):
-    from tqdm.auto import tqdm
+class _ProgressBar:
+    """tqdm's bar over the epochs, whose saved notebook output shows how training ended.
 
-    return tqdm(total=epochs, desc="training", unit="epoch", disable=not enabled, leave=True)
+    In a notebook, ``tqdm.auto`` draws a widget. A saved notebook, and any page that
+    does not run widgets, shows the widget's plain-text fallback instead, and that
+    text is the bar as it was when it was displayed: ``0/10``, training not yet
+    begun. So the bar is displayed under a display id, and shown again under the
+    same id when it closes: the saved text becomes the finished bar (``10/10`` with
+    the last epoch's loss and accuracy). Outside notebooks this is tqdm's plain bar.
+    """
+
+    def __init__(self, epochs: int, enabled: bool):
+        from tqdm.auto import tqdm
+
+        options = {"total": epochs, "desc": "training", "unit": "epoch", "disable": not enabled, "leave": True}
+        self._display = None
+        if enabled and _is_notebook_bar(tqdm):
+            from IPython.display import display
+
+            self._bar = tqdm(**options, display=False)
+            self._display = display(self._bar.container, display_id=True)
+        else:
+            self._bar = tqdm(**options)
+
+    def update(self, logs: dict) -> None:
+        """Count one epoch, showing its ``logs`` beside the bar."""
+        self._bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items()})
+        self._bar.update()
+
+    def close(self) -> None:
+        """Close the bar; in a notebook, make its saved text the final state."""
+        self._bar.close()
+        if self._display is not None:
+            self._display.update(self._bar.container)
+
+
+def _is_notebook_bar(tqdm_class) -> bool:
+    """Whether ``tqdm.auto`` chose the notebook widget bar."""
+    try:
+        from tqdm.notebook import tqdm_notebook
+    except ImportError:
+        return False
+    return issubclass(tqdm_class, tqdm_notebook)
