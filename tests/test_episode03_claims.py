@@ -175,8 +175,11 @@ def test_data_iq_and_data_maps_score_alike_because_their_groups_barely_differ(ep
 
 
 def test_data_iq_calls_more_samples_easy_than_data_maps_at_c_one_half(ep03, text):
-    says(text, "Data-IQ calls more of them easy than Data Maps does. In the explorer, set c = 0.5 and leave u at 0.15")
+    says(text, "the aleatoric uncertainty is exactly m(1 − m) − variability²")
+    says(text, "So Data-IQ calls more samples easy than Data Maps does. In the explorer, set c = 0.5, leave u at 0.15")
     stats = ep03["result"].data_map
+    m = stats["confidence"]
+    np.testing.assert_allclose(stats["aleatoric"], m * (1 - m) - stats["variability"] ** 2, atol=1e-12)
     easy = {
         axis: (easy_ambiguous_hard(stats["confidence"], stats[axis], confidence_threshold=0.5) == "easy").sum()
         for axis in ["variability", "aleatoric"]
@@ -225,7 +228,7 @@ def test_exercise_2_zoom_shift_is_hardest_and_only_input_methods_see_it(ep03, nb
     assert summary.loc["zoom_shift", "best method"] == "vog"
     assert summary.loc["zoom_shift", "median method"] < 0.55  # "most methods are near or even below chance"
     zoom = heatmap["zoom_shift"]
-    says(text, "`prototypicality` and `allsh`, which also look at the input rather than at the label, do somewhat better")
+    says(text, "`prototypicality` and `allsh`, which also look at the input rather than at the label, do")
     assert zoom["prototypicality"] > 0.55 and zoom["allsh"] > 0.55
     assert (zoom[LABEL_BASED] < 0.55).all()
     assert zoom["vog"] > zoom.drop("vog").max() + 0.1  # "best by far"
@@ -234,6 +237,10 @@ def test_exercise_2_zoom_shift_is_hardest_and_only_input_methods_see_it(ep03, nb
         near_ood = heatmap.loc[LABEL_BASED, ["ood_covariate", "domain_shift"]]
         assert (near_ood < 0.8).all().all()
         assert heatmap.loc[LABEL_BASED, MISLABELING].median().min() > near_ood.median().max()
+
+
+def test_exercise_4_points_to_threshold_samples(text):
+    says(text, "AUM's threshold samples tell you how far down the list to look, for one more training run.")
 
 
 def test_exercise_3_far_ood_reversed_by_allsh_and_vog_found_best_by_prototypicality(ep03, heatmap, text):
