@@ -78,7 +78,7 @@ _METHODS = {
     "allsh": ("augmented pass", "Zhang et al. 2022", "KL(softmax(x) || softmax(augmented x))"),
     "detector": (
         "training logits",
-        "Jia et al. 2022 (learned detector)",
+        "after Jia et al. 2022 (trustml's own, not H-CAT's LSTM)",
         "P(flipped label) from a classifier of label trajectories",
     ),
 }
@@ -95,6 +95,13 @@ def hardness_methods() -> pd.DataFrame:
     pandas.DataFrame
         Indexed by method name; columns ``needs``, ``reference`` and ``score``
         (every score: higher = harder).
+
+    Notes
+    -----
+    ``conf_agree`` cites the source of its MC-dropout passes (Gal &
+    Ghahramani 2016). ``detector`` is trustml's own: a logistic regression
+    trained on this run's replayed dynamics, not the pre-trained LSTM of Jia
+    et al. 2022 that H-CAT uses (see :func:`detector`).
 
     Examples
     --------
@@ -173,7 +180,7 @@ def aum(logits, labels) -> np.ndarray:
 
 
 def loss(logits, labels) -> np.ndarray:
-    """Mean training loss over epochs (the small-loss criterion; Xia et al., ICLR 2021; Arazo et al. 2019).
+    """Mean training loss over epochs (the small-loss criterion; Xia et al. 2021, as H-CAT; Arazo et al. 2019).
 
     ``score_i = mean_t CE(softmax(z_t), y_i)``: mislabeled samples are fitted
     last, so their loss stays high for longest. Higher = harder as is.
