@@ -102,7 +102,7 @@ def distance(maps, boxes):
 
 def test_the_first_maps(ep10):
     """The shortcut model's maps light up the marker ... The clean model's maps mostly sit on the digit. Where
-    one does not, the prediction is usually wrong."""
+    one does not, the prediction is wrong far more often than where the map sits on the digit."""
     from trustml.explain import pointing_game
 
     test, show = ep10["test"], ep10["show"]
@@ -113,7 +113,7 @@ def test_the_first_maps(ep10):
     everywhere = ep10["cam"](ep10["clean_model"], test.X, target_layer=ep10["layer"])
     off_digit = ~pointing_game(everywhere.maps, test.digit_boxes, tolerance=1)
     right = everywhere.predicted == test.y.numpy()
-    assert right[off_digit].mean() < 0.5 and right[off_digit].mean() < right[~off_digit].mean()
+    assert right[off_digit].mean() < right[~off_digit].mean() - 0.2  # "far more often" wrong
     # "The shortcut model's probability for the true class is low"
     assert ep10["shortcut_true"].probabilities.mean() < 0.2
 
