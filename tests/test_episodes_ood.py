@@ -280,10 +280,11 @@ def test_ep15_exercise2_shrinkage(ep15):
     # "With all 721 training images the two estimates give nearly the same numbers: ... a shrinkage of only about 0.01"
     assert (full_lw["auroc"] - full_emp["auroc"]).abs().max() < 0.01
     assert round(ns["mahalanobis"].covariance_.shrinkage_, 2) == 0.01
-    # "The plain estimate then does much worse on both sets (on the near-OOD digits an AUROC of about 0.66 against
-    #  0.84), while Ledoit-Wolf, now shrinking by about 0.1, loses little against its fit on all images."
-    assert (few_emp["auroc"] < few_lw["auroc"] - 0.04).all()
-    assert round(few_emp.loc["near OOD", "auroc"], 2) == 0.66 and round(few_lw.loc["near OOD", "auroc"], 2) == 0.84
+    # "The plain estimate then does worse on both sets, and much worse on the near-OOD digits (an AUROC of about 0.7
+    #  against 0.84), while Ledoit-Wolf, now shrinking by about 0.1, loses little against its fit on all images."
+    assert (few_emp["auroc"] < few_lw["auroc"]).all()
+    assert few_emp.loc["near OOD", "auroc"] < few_lw.loc["near OOD", "auroc"] - 0.1
+    assert abs(few_emp.loc["near OOD", "auroc"] - 0.7) < 0.03 and round(few_lw.loc["near OOD", "auroc"], 2) == 0.84
     assert (full_lw["auroc"] - few_lw["auroc"]).max() < 0.05
     assert ns["train_features"].std(axis=0).min() == 0  # "some features never vary"
 
