@@ -46,3 +46,37 @@ def run_solution(code: str, namespace: dict):
 def markdown(nb) -> str:
     """All the notebook's Markdown, one string."""
     return "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+
+
+def run_offline(nb, name: str, data_dir, *, fast: bool) -> dict:
+    """Run the notebook's code cells as a learner offline would, in fast or full mode; return the namespace.
+
+    Data go to ``data_dir`` (nothing cached), and a ``DataNotice`` that escapes the episode is an error:
+    episodes catch their own notices and print what they got instead.
+    """
+    import warnings
+
+    import matplotlib.pyplot as plt
+    import pytest
+
+    from trustml.data import DataNotice
+
+    namespace = {}
+    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
+        warnings.simplefilter("error", DataNotice)
+        patch.setenv("TRUSTML_DATA", str(data_dir))
+        patch.setenv("TRUSTML_OFFLINE", "1")
+        if fast:
+            patch.setenv("TRUSTML_FAST", "1")
+        else:
+            patch.delenv("TRUSTML_FAST", raising=False)
+        run_code_cells(nb, namespace, name)
+    plt.close("all")
+    return namespace
+
+
+def says(text: str, quote: str, name: str) -> None:
+    """Assert that the Markdown ``text`` of episode ``name`` says ``quote`` (line breaks, indentation
+    and block-quote marks count as one space)."""
+    flat = re.sub(r"\s+", " ", text.replace(">", " "))
+    assert re.sub(r"\s+", " ", quote) in flat, f"{name} no longer says {quote!r}: update this test"

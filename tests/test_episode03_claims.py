@@ -9,17 +9,15 @@ a statement shows up here rather than in a learner's notebook.
 """
 
 import re
-import warnings
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from episode_code import episode, markdown, run_code_cells, run_solution, solutions
-from trustml.data import DataNotice
+from episode_code import episode, markdown, run_offline, run_solution, solutions
+from episode_code import says as shared_says
 from trustml.hardness import easy_ambiguous_hard
 
 STEM = "03-data-hardness"
@@ -41,17 +39,8 @@ def text(nb):
 @pytest.fixture(scope="module", params=["fast", "full"])
 def ep03(request, nb, one_torch_thread, tmp_path_factory):
     """The episode's namespace after running all its code cells in one mode."""
-    namespace = {}
-    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
-        warnings.simplefilter("error", DataNotice)  # the episode catches its own notice: none may escape
-        patch.setenv("TRUSTML_DATA", str(tmp_path_factory.mktemp("data")))
-        patch.setenv("TRUSTML_OFFLINE", "1")
-        if request.param == "fast":
-            patch.setenv("TRUSTML_FAST", "1")
-        else:
-            patch.delenv("TRUSTML_FAST", raising=False)
-        run_code_cells(nb, namespace, f"episode 03, {request.param} mode")
-    plt.close("all")
+    namespace = run_offline(nb, f"episode 03, {request.param} mode", tmp_path_factory.mktemp("data"),
+                            fast=request.param == "fast")
     namespace["mode"] = request.param
     return namespace
 
@@ -69,9 +58,7 @@ def heatmap(ep03):
 
 
 def says(text, quote):
-    """The Markdown says ``quote`` (line breaks and indentation count as one space)."""
-    flat = re.sub(r"\s+", " ", text.replace(">", " "))
-    assert re.sub(r"\s+", " ", quote) in flat, f"episode 03 no longer says {quote!r}: update this test"
+    shared_says(text, quote, "episode 03")
 
 
 # --------------------------------------------------------------------------- the hands-on run

@@ -8,19 +8,17 @@ tests/test_episodes_fairness.py.
 """
 
 import re
-import warnings
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 from aif360.metrics import ClassificationMetric
 
-from episode_code import episode, markdown, run_code_cells, run_solution, solutions
-from trustml.data import DataNotice
+from episode_code import episode, markdown, run_offline, run_solution, solutions
+from episode_code import says as shared_says
 
 STEM = "06-model-fairness-hands-on"
 
@@ -32,15 +30,7 @@ def nb():
 
 @pytest.fixture(scope="module")
 def ep06(nb, tmp_path_factory):
-    namespace = {}
-    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
-        warnings.simplefilter("error", DataNotice)  # the episode catches its own notice: none may escape
-        patch.setenv("TRUSTML_DATA", str(tmp_path_factory.mktemp("data")))
-        patch.setenv("TRUSTML_OFFLINE", "1")
-        patch.delenv("TRUSTML_FAST", raising=False)
-        run_code_cells(nb, namespace, "episode 06")
-    plt.close("all")
-    return namespace
+    return run_offline(nb, "episode 06", tmp_path_factory.mktemp("data"), fast=False)
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +39,7 @@ def text(nb):
 
 
 def says(text, quote):
-    """The Markdown says ``quote`` (line breaks and indentation count as one space)."""
-    flat = re.sub(r"\s+", " ", text.replace(">", " "))
-    assert re.sub(r"\s+", " ", quote) in flat, f"episode 06 no longer says {quote!r}: update this test"
+    shared_says(text, quote, "episode 06")
 
 
 def code_of(nb):
